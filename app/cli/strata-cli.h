@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit statuses of the strata-cli contract (DESIGN.md). */
+#define STRATA_CLI_EXIT_OK       0
+#define STRATA_CLI_EXIT_FAILURE  1
+#define STRATA_CLI_EXIT_USAGE    2
+
+/* What each command gets: its own arguments (argv[0] is the command name)
+ * and a cancellable that Ctrl+C cancels. */
+typedef struct
+{
+  int           argc;
+  char        **argv;
+  GCancellable *cancellable;
+} StrataCliContext;
+
+int   strata_cli_info        (StrataCliContext *ctx);
+
+void  strata_cli_print_json  (JsonNode         *node);
+int   strata_cli_usage_error (GOptionContext   *context,
+                              const char       *format,
+                              ...) G_GNUC_PRINTF (2, 3);
+
+G_END_DECLS
