@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "strata-cli.h"
 #include "strata-trace-discovery.h"
@@ -21,6 +22,8 @@ typedef struct
   guint         next;
   guint         running;
   guint         max_running;
+  guint         done;
+  gboolean      show_progress;
 } InfoRun;
 
 typedef struct
@@ -62,6 +65,13 @@ load_cb (GObject      *object,
 
   g_free (load);
   run->running--;
+  run->done++;
+
+  /* Reading a large archive takes a while: say how far it got, on a
+   * terminal only, on one line that the results then replace. */
+  if (run->show_progress)
+    g_printerr (_("\r\033[KRead %u of %u traces…"), run->done, run->locations->len);
+
   start_next (run);
 }
 
@@ -133,9 +143,14 @@ strata_cli_info (StrataCliContext *ctx)
   run.cancellable = ctx->cancellable;
   run.max_running = MAX (1, g_get_num_processors ());
 
+  run.show_progress = locations->len > 1 && isatty (STDERR_FILENO);
+
   start_next (&run);
   while (run.running > 0)
     g_main_context_iteration (NULL, TRUE);
+
+  if (run.show_progress)
+    g_printerr ("\r\033[K");
 
   if (problems != NULL && problems->len > 0)
     ret = STRATA_CLI_EXIT_FAILURE;
