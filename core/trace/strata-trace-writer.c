@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -604,10 +606,29 @@ set_environment (StrataTraceWriter *self)
 
 /* The trace class, its clock and stream classes, and the trace: all need
  * the source component, so they are made here. */
+/* The trace's own UUID, named after the machine's boot (the clock's UUID)
+ * and host name: the same inputs write the same bytes, and two machines
+ * or boots never share one. (A version 5 UUID: SHA-1 of the name.) */
+static void
+make_trace_uuid (StrataTraceWriter *self,
+                 guint8             uuid[16])
+{
+  g_autoptr(GChecksum) sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  guint8 digest[20];
+  gsize len = sizeof digest;
+
+  g_checksum_update (sha1, (const guchar *) "strata-trace-writer/", -1);
+  g_checksum_update (sha1, self->clock_uuid, 16);
+  g_checksum_update (sha1, (const guchar *) self->hostname, -1);
+  g_checksum_get_digest (sha1, digest, &len);
+  memcpy (uuid, digest, 16);
+  uuid[6] = (uuid[6] & 0x0f) | 0x50;
+  uuid[8] = (uuid[8] & 0x3f) | 0x80;
+}
+
 static gboolean
 create_trace_ir (StrataTraceWriter *self)
 {
-  g_autofree char *trace_uuid_text = g_uuid_string_random ();
   guint8 trace_uuid[16];
   bt_field_class *context = NULL;
   bt_field_class *cpu_id = NULL;
@@ -670,8 +691,7 @@ create_trace_ir (StrataTraceWriter *self)
   self->trace = bt_trace_create (self->trace_class);
   if (self->trace == NULL)
     goto out;
-  if (!parse_uuid (trace_uuid_text, trace_uuid))
-    g_assert_not_reached ();
+  make_trace_uuid (self, trace_uuid);
   bt_trace_set_uuid (self->trace, trace_uuid);
   if (!set_environment (self))
     goto out;
@@ -1636,6 +1656,148 @@ strata_trace_writer_add_discarded (StrataTraceWriter *self,
   state->pending_discarded += count;
 }
 
+/* The first occurrence of @needle in @hay, or NULL. */
+static guint8 *
+find_16 (guint8       *hay,
+         gsize         len,
+         const guint8  needle[16])
+{
+  guint8 *end = hay + len;
+
+  while ((gsize) (end - hay) >= 16)
+    {
+      guint8 *p = memchr (hay, needle[0], (gsize) (end - hay) - 15);
+
+      if (p == NULL)
+        return NULL;
+      if (memcmp (p, needle, 16) == 0)
+        return p;
+      hay = p + 1;
+    }
+  return NULL;
+}
+
+/* Replaces the 16 bytes @from by @to everywhere in the file at @path, in
+ * place. @from is random (a UUID): it cannot occur by chance. */
+static gboolean
+replace_bytes_in_file (const char    *path,
+                       const guint8   from[16],
+                       const guint8   to[16],
+                       GError       **error)
+{
+  enum { CHUNK = 4 << 20, KEEP = 15 };
+  g_autofree guint8 *buffer = g_malloc (CHUNK + KEEP);
+  goffset offset = 0;
+  gsize kept = 0;
+  int fd = g_open (path, O_RDWR | O_CLOEXEC, 0);
+
+  if (fd < 0)
+    goto fail;
+
+  for (;;)
+    {
+      ssize_t got = pread (fd, buffer + kept, CHUNK, offset);
+      gsize len;
+      guint8 *p;
+
+      if (got < 0)
+        goto fail;
+      if (got == 0)
+        break;
+      len = kept + (gsize) got;
+
+      for (p = buffer; (p = find_16 (p, len - (gsize) (p - buffer), from)) != NULL; p += 16)
+        {
+          goffset at = offset - (goffset) kept + (p - buffer);
+
+          if (pwrite (fd, to, 16, at) != 16)
+            goto fail;
+          memcpy (p, to, 16);
+        }
+
+      /* The last bytes again next time: a UUID may straddle two chunks. */
+      kept = MIN (len, (gsize) KEEP);
+      memmove (buffer, buffer + len - kept, kept);
+      offset += got;
+    }
+
+  if (close (fd) != 0)
+    {
+      fd = -1;
+      goto fail;
+    }
+  return TRUE;
+
+fail:
+  {
+    int saved_errno = errno;
+
+    if (fd >= 0)
+      close (fd);
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                 "Cannot write trace: path=\"%s\": %s", path, g_strerror (saved_errno));
+    return FALSE;
+  }
+}
+
+/* sink.ctf.fs (2.0) gives every trace it writes a random UUID, whatever
+ * the trace's own: in the metadata and in every packet header. Put ours
+ * back (make_trace_uuid ()), so that the same input writes the same bytes. */
+static gboolean
+replace_trace_uuid (StrataTraceWriter  *self,
+                    GError            **error)
+{
+  g_autofree char *metadata_path = g_build_filename (self->out_dir, "metadata", NULL);
+  g_autofree char *metadata = NULL;
+  g_autoptr(GDir) dir = NULL;
+  guint8 old_uuid[16], new_uuid[16];
+  char new_text[37];
+  const char *trace_block, *uuid_at;
+  const char *name;
+  gsize len;
+
+  if (!g_file_get_contents (metadata_path, &metadata, &len, error))
+    return FALSE;
+
+  trace_block = strstr (metadata, "trace {");
+  uuid_at = trace_block != NULL ? strstr (trace_block, "uuid = \"") : NULL;
+  if (uuid_at == NULL || strlen (uuid_at) < 8 + 36)
+    return TRUE;   /* no UUID written: nothing to replace */
+  uuid_at += 8;
+
+  {
+    g_autofree char *old_text = g_strndup (uuid_at, 36);
+
+    if (!parse_uuid (old_text, old_uuid))
+      return TRUE;
+  }
+
+  make_trace_uuid (self, new_uuid);
+  g_snprintf (new_text, sizeof new_text,
+              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+              new_uuid[0], new_uuid[1], new_uuid[2], new_uuid[3], new_uuid[4], new_uuid[5],
+              new_uuid[6], new_uuid[7], new_uuid[8], new_uuid[9], new_uuid[10], new_uuid[11],
+              new_uuid[12], new_uuid[13], new_uuid[14], new_uuid[15]);
+  memcpy ((char *) uuid_at, new_text, 36);
+  if (!g_file_set_contents (metadata_path, metadata, (gssize) len, error))
+    return FALSE;
+
+  dir = g_dir_open (self->out_dir, 0, error);
+  if (dir == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (self->out_dir, name, NULL);
+
+      if (g_str_equal (name, "metadata") || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        continue;
+      if (!replace_bytes_in_file (path, old_uuid, new_uuid, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 /**
  * strata_trace_writer_close:
  * @self: a #StrataTraceWriter
@@ -1695,6 +1857,12 @@ strata_trace_writer_close (StrataTraceWriter  *self,
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                    "Cannot write trace: path=\"%s\": sink.ctf.fs wrote nothing", self->dir);
+      remove_tree (self->part_dir);
+      return FALSE;
+    }
+
+  if (!replace_trace_uuid (self, error))
+    {
       remove_tree (self->part_dir);
       return FALSE;
     }
