@@ -20,6 +20,7 @@ typedef struct
 
 static const Command commands[] = {
   { "info", strata_cli_info, N_("Identify every trace found below PATHs and count its events") },
+  { "simulate", strata_cli_simulate, N_("Write the traces of a simulated virtualized system, with its ground truth") },
 };
 
 static void

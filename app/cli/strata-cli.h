@@ -21,6 +21,7 @@ typedef struct
 } StrataCliContext;
 
 int   strata_cli_info        (StrataCliContext *ctx);
+int   strata_cli_simulate    (StrataCliContext *ctx);
 
 void  strata_cli_print_json  (JsonNode         *node);
 int   strata_cli_usage_error (GOptionContext   *context,
