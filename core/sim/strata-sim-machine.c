@@ -326,6 +326,12 @@ wake_on (Sim     *sim,
 
   if (target->curr == target->idle)
     send_resched (sim, c, target);
+  else if (t->m->layer == 0 && t->prio < target->curr->prio)
+    {
+      /* Wakeup preemption: a task of higher priority takes the CPU */
+      target->need_resched = TRUE;
+      sim_kick (sim, target);
+    }
 }
 
 /* Wakes @t with no waker of its machine executing (a timer, an event of
@@ -522,6 +528,15 @@ workload_step (Sim     *sim,
   switch (t->step)
     {
     case STEP_USER:
+      if (m->layer > 0 && c->thread->phase == PHASE_GUEST && sim_uniform (sim) < 0.03)
+        {
+          /* User code touches guest memory the host has not mapped yet
+           * (an EPT violation), or asks the CPU what it is (CPUID): an
+           * exit, after which the same burst goes on. */
+          t->remaining = MAX (1000, sim_exp (sim, t->mean_burst_ns / 2));
+          vcpu_exit (sim, c->thread, sim_uniform (sim) < 0.8 ? EXIT_EPT_VIOLATION : EXIT_CPUID, FALSE);
+          break;
+        }
       start_syscall (sim, c, t);
       break;
 
@@ -668,12 +683,19 @@ statedump_step (Sim     *sim,
 /* Scheduling                                                             */
 /* ---------------------------------------------------------------------- */
 
+/* The runnable task of highest priority (lowest prio value), first come
+ * first served among equals. */
 static SimTask *
 pick_next (SimCpu *c)
 {
-  SimTask *next = g_queue_pop_head (&c->runq);
+  GList *best = NULL;
 
-  return next != NULL ? next : c->idle;
+  for (GList *l = c->runq.head; l != NULL; l = l->next)
+    if (best == NULL || ((SimTask *) l->data)->prio < ((SimTask *) best->data)->prio)
+      best = l;
+  if (best == NULL)
+    return c->idle;
+  return best->data;
 }
 
 /* Context switch on @c, which executes now. prev_state 0: @prev stays
@@ -1137,6 +1159,26 @@ step (Sim    *sim,
     {
       host_tick (sim, p);
       return TRUE;
+    }
+
+  if (p->need_resched && p->irq == 0)
+    {
+      SimTask *next = pick_next (p);
+
+      p->need_resched = FALSE;
+      if (next != p->idle && next->prio < p->curr->prio)
+        {
+          if (p->curr->kind == TASK_VCPU && p->curr->phase == PHASE_GUEST)
+            {
+              p->curr->preempt_pending = TRUE;
+              vcpu_exit (sim, deepest_guest_thread (p), EXIT_EXTERNAL_INTERRUPT, FALSE);
+            }
+          else if (p->curr->phase == PHASE_VMM)
+            p->curr->preempt_pending = TRUE;
+          else
+            switch_to (sim, p, next, 0);
+          return TRUE;
+        }
     }
 
   leaf = leaf_cpu (p);

@@ -191,7 +191,7 @@ struct _SimCpu
   gint64      last;           /* progress applied up to here */
   guint       decision_gen;
   guint       same_time_decisions;
-  gboolean    need_resched;
+  gboolean    need_resched;     /* a woken task of higher priority waits */
 
   /* Ground truth: the leaf (pCPU) or the state (vCPU) since `gt_since` */
   gint64      gt_since;

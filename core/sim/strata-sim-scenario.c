@@ -134,6 +134,22 @@ add_process (SimMachine *m,
   return main_thread;
 }
 
+/* Every thread of the process gets @prio (LTTng writes prio - 100: 20 is
+ * nice 0, 39 nice 19). */
+static void
+set_process_prio (SimMachine *m,
+                  SimTask    *main_thread,
+                  int         prio)
+{
+  for (guint i = 0; i < m->tasks->len; i++)
+    {
+      SimTask *t = g_ptr_array_index (m->tasks, i);
+
+      if (t->pid == main_thread->pid)
+        t->prio = prio;
+    }
+}
+
 /* What every machine has: init, kthreadd (never run during the trace),
  * the tracer's session daemon (which writes the statedump), a kworker and
  * a logging daemon. */
@@ -209,7 +225,11 @@ add_host_load (SimMachine *host,
       add_process (host, "sshd", -1, 1, PROFILE_SERVER, 0);
       add_process (host, "containerd", -1, 2, PROFILE_LIGHT, 0);
       if (stress)
-        add_process (host, "stress-ng", -1, 2, PROFILE_CPU, 0);
+        {
+          /* Batch work at nice 19: vCPU threads waking take its CPU. */
+          SimTask *t = add_process (host, "stress-ng", -1, 2, PROFILE_CPU, 0);
+          set_process_prio (host, t, 39);
+        }
     }
 }
 
@@ -317,7 +337,7 @@ sim_scenario_build (Sim        *sim,
           add_process (vm1, "cron", -1, 1, PROFILE_LIGHT, 0.2);
 
           vm2 = add_vm (sim, host, vm2_name, 2);
-          add_process (vm2, "mysqld", -1, 4, PROFILE_SERVER, 0);
+          add_process (vm2, "mysqld", -1, 6, PROFILE_SERVER, 0);
 
           vm3 = add_vm (sim, vm2, vm3_name, 1);
           c3 = add_container (sim, vm3, "c3", -1);
