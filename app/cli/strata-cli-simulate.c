@@ -18,6 +18,42 @@ progress_cb (double   fraction,
   g_printerr (_("\r\033[KSimulating… %.0f%%"), fraction * 100);
 }
 
+/* The simulation runs on a worker thread, so that the main loop keeps
+ * turning and Ctrl+C (a main-loop source) can cancel it. */
+typedef struct
+{
+  StrataSimOptions options;
+  char            *out;
+  gboolean         show_progress;
+  StrataSimStats   stats;
+} SimulateJob;
+
+static void
+simulate_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  SimulateJob *job = task_data;
+  GError *error = NULL;
+
+  if (strata_sim_run (&job->options, job->out, job->show_progress ? progress_cb : NULL, NULL,
+                      cancellable, &job->stats, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+simulate_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
 static gboolean
 parse_lost_window (const char *text,
                    gint64     *from_ns,
@@ -57,7 +93,9 @@ strata_cli_simulate (StrataCliContext *ctx)
   int scale = 1;
   gboolean host_only = FALSE;
   StrataSimOptions options;
-  StrataSimStats stats;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  SimulateJob job = { 0 };
   gint64 start;
   double seconds;
   const GOptionEntry entries[] = {
@@ -111,9 +149,18 @@ strata_cli_simulate (StrataCliContext *ctx)
   options.duration_ns = (gint64) (duration_ms * 1e6);
   options.scale = (guint) scale;
 
+  job.options = options;
+  job.out = out;
+  job.show_progress = isatty (STDERR_FILENO);
+
   start = g_get_monotonic_time ();
-  if (!strata_sim_run (&options, out, isatty (STDERR_FILENO) ? progress_cb : NULL, NULL,
-                       ctx->cancellable, &stats, &error))
+  task = g_task_new (NULL, ctx->cancellable, simulate_done_cb, &result);
+  g_task_set_task_data (task, &job, NULL);
+  g_task_run_in_thread (task, simulate_thread);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       if (isatty (STDERR_FILENO))
         g_printerr ("\r\033[K");
@@ -126,7 +173,7 @@ strata_cli_simulate (StrataCliContext *ctx)
     g_printerr ("\r\033[K");
   printf (_("Wrote %s: %u machines, %u traces, %" G_GUINT64_FORMAT " events in %.1f s "
             "(%.0f events/s), %" G_GUINT64_FORMAT " ground-truth rows\n"),
-          out, stats.n_machines, stats.n_traces, stats.n_events, seconds,
-          stats.n_events / MAX (seconds, 1e-6), stats.n_truth_rows);
+          out, job.stats.n_machines, job.stats.n_traces, job.stats.n_events, seconds,
+          job.stats.n_events / MAX (seconds, 1e-6), job.stats.n_truth_rows);
   return STRATA_CLI_EXIT_OK;
 }

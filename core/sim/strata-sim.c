@@ -553,6 +553,34 @@ open_tracers (Sim     *sim,
   return TRUE;
 }
 
+/* After a failure or a cancellation: what this run created goes, so that
+ * a half-written archive never looks like a complete one. The tracers
+ * remove their own partial traces when freed; left are the ground truth
+ * being written and the machines' (then empty) folders. */
+static void
+remove_partial_output (Sim *sim)
+{
+  g_autofree char *gt_part = g_build_filename (sim->out_dir, "ground-truth.tsv.part", NULL);
+
+  if (sim->gt != NULL)
+    {
+      fclose (sim->gt);
+      sim->gt = NULL;
+    }
+  g_unlink (gt_part);
+
+  for (guint i = 0; sim->machines != NULL && i < sim->machines->len; i++)
+    {
+      SimMachine *m = g_ptr_array_index (sim->machines, i);
+      g_autofree char *machine_dir = g_build_filename (sim->out_dir, m->name, NULL);
+      g_autofree char *kernel_dir = g_build_filename (machine_dir, "kernel", NULL);
+
+      g_clear_pointer (&m->tracer, strata_sim_tracer_free);
+      g_rmdir (kernel_dir);
+      g_rmdir (machine_dir);
+    }
+}
+
 /**
  * strata_sim_run:
  * @out_dir: where to write; created, or empty
@@ -563,6 +591,15 @@ open_tracers (Sim     *sim,
  *
  * Returns: %TRUE on success
  */
+static gboolean run_simulation (Sim                   *sim,
+                                const StrataSimOptions *options,
+                                const char             *out_dir,
+                                StrataSimProgressFunc   progress,
+                                gpointer                progress_data,
+                                GCancellable           *cancellable,
+                                StrataSimStats         *stats,
+                                GError                **error);
+
 gboolean
 strata_sim_run (const StrataSimOptions *options,
                 const char             *out_dir,
@@ -572,7 +609,25 @@ strata_sim_run (const StrataSimOptions *options,
                 StrataSimStats         *stats,
                 GError                **error)
 {
-  g_autoptr(Sim) sim = NULL;
+  g_autoptr(Sim) sim = g_new0 (Sim, 1);
+
+  if (run_simulation (sim, options, out_dir, progress, progress_data, cancellable, stats, error))
+    return TRUE;
+  if (sim->out_dir != NULL)
+    remove_partial_output (sim);
+  return FALSE;
+}
+
+static gboolean
+run_simulation (Sim                    *sim,
+                const StrataSimOptions *options,
+                const char             *out_dir,
+                StrataSimProgressFunc   progress,
+                gpointer                progress_data,
+                GCancellable           *cancellable,
+                StrataSimStats         *stats,
+                GError                **error)
+{
   g_autofree char *gt_path = NULL;
   g_autofree char *gt_part = NULL;
   StrataSimStats local_stats = { 0 };
@@ -601,7 +656,6 @@ strata_sim_run (const StrataSimOptions *options,
   if (!prepare_out_dir (out_dir, error))
     return FALSE;
 
-  sim = g_new0 (Sim, 1);
   sim->options = *options;
   sim->options.scenario = g_intern_string (options->scenario);
   seed[0] = (guint32) options->seed;
