@@ -101,20 +101,23 @@ emit_kvm_entry (SimCpu *c,
     strata_sim_tracer_kvm_entry (c->m->tracer, c->id, ts, vcpu_id);
 }
 
+/* Random values are drawn whether or not the event is written: a run
+ * with --host-only or lost events is the same run as without them. */
 static void
 emit_kvm_exit (SimCpu *c,
                int     reason,
                guint   vcpu_id)
 {
   Sim *sim = c->m->sim;
+  guint64 rip = G_GUINT64_CONSTANT (0xffffffff81000000) + (guint64) sim_range (sim, 0, 0xfffff);
+  guint64 gpa = (guint64) sim_range (sim, 0x1000, 0xfffff000);
   guint64 ts;
 
   if (!emit_ok (c, &ts))
     return;
-  strata_sim_tracer_kvm_exit (c->m->tracer, c->id, ts, (guint32) reason,
-                              G_GUINT64_CONSTANT (0xffffffff81000000) + (guint64) sim_range (sim, 0, 0xfffff),
+  strata_sim_tracer_kvm_exit (c->m->tracer, c->id, ts, (guint32) reason, rip,
                               1, reason == EXIT_EPT_VIOLATION ? 0x181 : 0,
-                              reason == EXIT_EPT_VIOLATION ? (guint64) sim_range (sim, 0x1000, 0xfffff000) : 0,
+                              reason == EXIT_EPT_VIOLATION ? gpa : 0,
                               reason == EXIT_EXTERNAL_INTERRUPT ? 0x800000ec : 0, 0, vcpu_id);
 }
 
@@ -604,10 +607,12 @@ workload_step (Sim     *sim,
 
         if ((guest_task = g_queue_pop_head (&t->xmit)) != NULL)
           {
+            guint32 len = (guint32) sim_range (sim, 60, 1500);
+
             if (emit_ok (c, &ts))
               strata_sim_tracer_net_dev_xmit (m->tracer, c->id, ts,
                                               G_GUINT64_CONSTANT (0xffff888000000000) + (guint64) guest_task->tid * 4096,
-                                              0, (guint32) sim_range (sim, 60, 1500), "tap0");
+                                              0, len, "tap0");
             sim_schedule (sim, sim->now + sim_range (sim, 80000, 1500000), 2, guest_task, guest_task->m->vhost->tid);
           }
         else if ((guest_task = g_queue_pop_head (&t->replies)) != NULL)
@@ -923,12 +928,13 @@ vmm_done (Sim     *sim,
             emit_kvm_entry (thread->cpu, v->id);
             thread->phase = PHASE_GUEST;
             thread->preempt_pending = FALSE;
-            /* L1 takes over: its own exit comes once it runs. */
+            /* L1 runs again, and its first act is its own exit: before
+             * anything else it writes (its pending interrupts, say). */
             t1->phase = PHASE_VMM;
             t1->vmm_work = VMM_HANDLE_EXIT;
             t1->vmm_reason = thread->vmm_reason;
-            t1->injected = TRUE;
-            t1->remaining = sim_range (sim, 100, 300);
+            t1->remaining = vmm_cost (sim, thread->vmm_reason);
+            emit_kvm_exit (v, thread->vmm_reason, t1->vcpu->id);
             mark_dirty (sim, v);
           }
         thread->vmm_for_nested = FALSE;
@@ -936,10 +942,13 @@ vmm_done (Sim     *sim,
       break;
 
     case VMM_NESTED_ENTRY:
-      if (emit_ok (thread->cpu, &ts))
-        strata_sim_tracer_kvm_mmu_get_page (hv->tracer, thread->cpu->id, ts,
-                                            (guint64) sim_range (sim, 0x1000, 0xfffff), 0x1e4, 1, 0,
-                                            sim_uniform (sim) < 0.1);
+      {
+        guint64 gfn = (guint64) sim_range (sim, 0x1000, 0xfffff);
+        gboolean created = sim_uniform (sim) < 0.1;
+
+        if (emit_ok (thread->cpu, &ts))
+          strata_sim_tracer_kvm_mmu_get_page (hv->tracer, thread->cpu->id, ts, gfn, 0x1e4, 1, 0, created);
+      }
       emit_kvm_entry (thread->cpu, v->id);
       thread->phase = PHASE_GUEST;
       break;
@@ -947,16 +956,6 @@ vmm_done (Sim     *sim,
     case VMM_HOST_IRQ:
     case VMM_HANDLE_EXIT:
     default:
-      if (thread->injected)
-        {
-          /* An exit L0 reflected to this L1 thread: L1's own exit event,
-           * then its handling. */
-          thread->injected = FALSE;
-          emit_kvm_exit (thread->cpu, thread->vmm_reason, v->id);
-          thread->remaining = vmm_cost (sim, thread->vmm_reason);
-          return;
-        }
-
       switch (thread->vmm_reason)
         {
         case EXIT_VMCALL:
@@ -1040,12 +1039,12 @@ irq_done (Sim    *sim,
     }
   else if (c->irq == IRQ_SOFTIRQ)
     {
+      guint64 skb = G_GUINT64_CONSTANT (0xffff888100000000) + (guint64) sim_range (sim, 0, 0xffffff) * 64;
+      guint32 len = (guint32) sim_range (sim, 60, 1500);
+
       if (emit_ok (c, &ts))
         {
-          strata_sim_tracer_net_if_receive_skb (c->m->tracer, c->id, ts,
-                                                G_GUINT64_CONSTANT (0xffff888100000000)
-                                                + (guint64) sim_range (sim, 0, 0xffffff) * 64,
-                                                (guint32) sim_range (sim, 60, 1500), "eth0");
+          strata_sim_tracer_net_if_receive_skb (c->m->tracer, c->id, ts, skb, len, "eth0");
           strata_sim_tracer_softirq_exit (c->m->tracer, c->id, ts, NET_RX_SOFTIRQ);
         }
     }

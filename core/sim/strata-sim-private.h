@@ -151,7 +151,6 @@ struct _SimTask
   gboolean    hg_pending;     /* write vmsync_hg_host at the next entry */
   gboolean    launched;       /* L1 thread: VMLAUNCH done, later entries VMRESUME */
   gboolean    preempt_pending;/* the host wants the CPU once this exit is handled */
-  gboolean    injected;       /* L1 thread: its exit came through L0, not yet written */
   SimCpu     *ipi_target;     /* WRMSR exit: the vCPU the guest sends an IPI to */
   GQueue      xmit;           /* TASK_VHOST: guest tasks whose packet to send */
   GQueue      replies;        /* TASK_VHOST: guest tasks whose reply arrived */
