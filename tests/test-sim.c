@@ -2734,16 +2734,12 @@ main (int   argc,
   suite_dir = g_dir_make_tmp ("strata-test-sim-XXXXXX", &error);
   g_assert_no_error (error);
 
-  /* Every scenario in the default layout, the paper's and the
-   * containers' in every layout. The checks of one run are one suite, run
-   * one after the other: the run is simulated once. */
+  /* Every scenario in every layout. The checks of one run are one suite,
+   * run one after the other: the run is simulated once. */
   for (guint s = 0; scenarios[s] != NULL; s++)
     for (guint l = 0; l < G_N_ELEMENTS (layouts); l++)
       {
         const char *layout_name = strata_sim_layout_to_string (layouts[l]);
-
-        if (layouts[l] != STRATA_SIM_LAYOUT_2_13 && !scenario_in (scenarios[s], "paper containers"))
-          continue;
 
         for (guint c = 0; c < G_N_ELEMENTS (checks); c++)
           {
