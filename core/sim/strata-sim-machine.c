@@ -613,7 +613,7 @@ workload_step (Sim     *sim,
               strata_sim_tracer_net_dev_xmit (m->tracer, c->id, ts,
                                               G_GUINT64_CONSTANT (0xffff888000000000) + (guint64) guest_task->tid * 4096,
                                               0, len, "tap0");
-            sim_schedule (sim, sim->now + sim_range (sim, 80000, 1500000), 2, guest_task, guest_task->m->vhost->tid);
+            sim_schedule (sim, sim->now + sim_range (sim, 80000, 1500000), 2, guest_task, 0);
           }
         else if ((guest_task = g_queue_pop_head (&t->replies)) != NULL)
           {
@@ -953,7 +953,6 @@ vmm_done (Sim     *sim,
       thread->phase = PHASE_GUEST;
       break;
 
-    case VMM_HOST_IRQ:
     case VMM_HANDLE_EXIT:
     default:
       switch (thread->vmm_reason)

@@ -67,7 +67,6 @@ typedef enum
   VMM_HANDLE_EXIT,     /* handled an exit of its own guest */
   VMM_NESTED_EXIT,     /* L0: an L2 exit arrived; L0 or L1 handles it */
   VMM_NESTED_ENTRY,    /* L0: L1 resumed its L2 (VMRESUME) */
-  VMM_HOST_IRQ,        /* L0 handling its own interrupt, guest interrupted */
 } VmmWork;
 
 /* Where a task is in its workload (see workload_step ()). */
@@ -81,14 +80,6 @@ typedef enum
   STEP_SYNC_POST,      /* vmsync: after it */
   STEP_VHOST_WORK,     /* vhost: a packet */
 } Step;
-
-typedef enum
-{
-  GT_USER,
-  GT_KERNEL,
-  GT_IDLE,
-  GT_VMM,
-} GtStatus;
 
 typedef enum
 {
@@ -271,7 +262,6 @@ struct _Sim
   FILE            *gt;
   guint64          gt_rows;
   GPtrArray       *dirty;        /* SimCpu: guest vCPUs whose state to check */
-  GError          *error;
 };
 
 /* strata-sim.c */

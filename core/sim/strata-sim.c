@@ -241,7 +241,6 @@ sim_free (Sim *sim)
   g_clear_pointer (&sim->heap, g_array_unref);
   g_clear_pointer (&sim->dirty, g_ptr_array_unref);
   g_clear_pointer (&sim->rand, g_rand_free);
-  g_clear_error (&sim->error);
   g_free (sim->out_dir);
   g_free (sim);
 }

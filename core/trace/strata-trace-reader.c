@@ -251,10 +251,8 @@ read_ref (StrataEventBatch   *batch,
 }
 
 static void
-fill_record (StrataTraceReader       *self,
-             StrataEvent             *record,
+fill_record (StrataEvent             *record,
              StrataEventKind          kind,
-             const StrataEventLayout *layout,
              const StrataGetter      *values,
              const bt_field          *payload,
              const MergeStream       *stream)
@@ -351,7 +349,7 @@ emit_head (StrataTraceReader *self,
       if (self->kinds[STRATA_EVENT_STATEDUMP_PROCESS_PID_NS])
         {
           StrataEvent *record = append_record (self);
-          fill_record (self, record, STRATA_EVENT_STATEDUMP_PROCESS_PID_NS, layout,
+          fill_record (record, STRATA_EVENT_STATEDUMP_PROCESS_PID_NS,
                        layout->ns_v, payload, stream);
         }
       /* Older tracers repeat the task for each namespace level; its
@@ -364,7 +362,7 @@ emit_head (StrataTraceReader *self,
     {
       StrataEvent *record = append_record (self);
 
-      fill_record (self, record, kind, layout, layout->v, payload, stream);
+      fill_record (record, kind, layout->v, payload, stream);
       if (layout->flags & STRATA_LAYOUT_SYSCALL_NAME)
         record->h[0] = strata_event_batch_add_string (self->batch, layout->syscall_name);
       else
