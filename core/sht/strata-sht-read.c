@@ -1,0 +1,1068 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "strata-sht"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "strata-sht-private.h"
+
+/* Reading: opening a finished file, the node cache, and the queries. */
+
+/* ------------------------------------------------------------------ */
+/* Node cache                                                         */
+
+/* cache_lock held. */
+static void
+cache_insert_locked (StrataSht *self, ShtNode *node)
+{
+  if (g_hash_table_contains (self->cache, GUINT_TO_POINTER (node->seq)))
+    return;
+  g_queue_push_head (&self->lru, _strata_sht_node_ref (node));
+  g_hash_table_insert (self->cache, GUINT_TO_POINTER (node->seq), self->lru.head);
+  self->cache_bytes += _strata_sht_node_mem_size (node);
+  /* Nodes in use by a query keep their reference: evicting only drops the
+   * cache's. */
+  while (self->cache_bytes > self->cache_budget && self->lru.length > 1)
+    {
+      ShtNode *old = g_queue_pop_tail (&self->lru);
+      g_hash_table_remove (self->cache, GUINT_TO_POINTER (old->seq));
+      self->cache_bytes -= _strata_sht_node_mem_size (old);
+      _strata_sht_node_unref (old);
+    }
+}
+
+void
+_strata_sht_cache_insert (StrataSht *self,
+                          ShtNode   *node)
+{
+  g_mutex_lock (&self->cache_lock);
+  cache_insert_locked (self, node);
+  g_mutex_unlock (&self->cache_lock);
+}
+
+static gboolean
+read_all (int fd, void *data, gsize len, guint64 offset, gsize *n_read)
+{
+  guint8 *p = data;
+  gsize done = 0;
+
+  while (done < len)
+    {
+      gssize n = pread (fd, p + done, len - done, (off_t) (offset + done));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        break;
+      done += n;
+    }
+  *n_read = done;
+  return TRUE;
+}
+
+/* tree_lock held for reading. The branch being written is in memory;
+ * every other node is in the cache or on disk. */
+static ShtNode *
+get_node (StrataSht *self, const ShtGroup *g, guint32 seq, GError **error)
+{
+  g_autofree guint8 *block = NULL;
+  GList *link;
+  ShtNode *node;
+  gsize n_read = 0;
+
+  if (g->branch != NULL)
+    for (guint l = 0; l < g->depth; l++)
+      if (g->branch[l] != NULL && g->branch[l]->seq == seq)
+        return _strata_sht_node_ref (g->branch[l]);
+
+  g_mutex_lock (&self->cache_lock);
+  link = g_hash_table_lookup (self->cache, GUINT_TO_POINTER (seq));
+  if (link != NULL)
+    {
+      self->cache_hits++;
+      g_queue_unlink (&self->lru, link);
+      g_queue_push_head_link (&self->lru, link);
+      node = _strata_sht_node_ref (link->data);
+      g_mutex_unlock (&self->cache_lock);
+      return node;
+    }
+  self->cache_misses++;
+  g_mutex_unlock (&self->cache_lock);
+
+  block = g_malloc (self->block_size);
+  if (!read_all (self->fd, block, self->block_size,
+                 (guint64) self->block_size * (1 + (guint64) seq), &n_read))
+    {
+      int e = errno;
+      g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_IO,
+                   "Cannot read state history %s: %s", self->path, g_strerror (e));
+      return NULL;
+    }
+  if (n_read < self->block_size)
+    {
+      g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_TRUNCATED,
+                   "State history %s is truncated: node %u is incomplete", self->path, seq);
+      return NULL;
+    }
+  node = _strata_sht_node_deserialize (block, self->block_size, seq, error);
+  if (node == NULL)
+    {
+      g_prefix_error (error, "State history %s is damaged: ", self->path);
+      return NULL;
+    }
+
+  g_mutex_lock (&self->cache_lock);
+  link = g_hash_table_lookup (self->cache, GUINT_TO_POINTER (seq));
+  if (link != NULL)
+    {
+      /* Another query read it meanwhile. */
+      _strata_sht_node_unref (node);
+      node = _strata_sht_node_ref (link->data);
+    }
+  else
+    cache_insert_locked (self, node);
+  g_mutex_unlock (&self->cache_lock);
+  return node;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                            */
+
+static StrataSht *
+open_fail (StrataSht *self, GError **error, StrataShtError code, const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+static StrataSht *
+open_fail (StrataSht *self, GError **error, StrataShtError code, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, STRATA_SHT_ERROR, code, "Cannot open state history %s: %s", self->path, what);
+  strata_sht_free (self);
+  return NULL;
+}
+
+static gboolean
+load_attributes (StrataSht *self, const guint8 *p, const guint8 *end, guint n_quarks)
+{
+  guint64 n_groups;
+
+  /* The roots of the groups' trees come first. */
+  if (!_strata_sht_get_varint (&p, end, &n_groups) || n_groups != self->n_groups)
+    return FALSE;
+  for (guint i = 0; i < self->n_groups; i++)
+    {
+      guint64 root, depth;
+
+      if (!_strata_sht_get_varint (&p, end, &root)
+          || !_strata_sht_get_varint (&p, end, &depth)
+          || root > self->n_nodes || depth > self->n_nodes
+          || (root == 0) != (depth == 0))
+        return FALSE;
+      self->groups[i].root_seq = root ? (guint32) root - 1 : 0;
+      self->groups[i].depth = (guint) depth;
+    }
+
+  _strata_sht_quark_add (self, STRATA_SHT_QUARK_INVALID, "");
+  for (guint q = 1; q < n_quarks; q++)
+    {
+      guint64 parent, len;
+      g_autofree char *name = NULL;
+
+      if (!_strata_sht_get_varint (&p, end, &parent)
+          || !_strata_sht_get_varint (&p, end, &len)
+          || parent >= q || len > (guint64) (end - p)
+          || memchr (p, '\0', len) != NULL)
+        return FALSE;
+      name = g_strndup ((const char *) p, len);
+      p += len;
+      if (!g_utf8_validate (name, -1, NULL)
+          || _strata_sht_quark_find (self, (guint32) parent, name) != STRATA_SHT_QUARK_INVALID)
+        return FALSE;
+      _strata_sht_quark_add (self, (guint32) parent, name);
+    }
+  return p == end;
+}
+
+static gboolean
+load_strings (StrataSht *self, const guint8 *p, const guint8 *end, guint n_strings)
+{
+  for (guint i = 0; i < n_strings; i++)
+    {
+      guint64 len;
+      g_autofree char *text = NULL;
+
+      if (!_strata_sht_get_varint (&p, end, &len) || len > (guint64) (end - p)
+          || memchr (p, '\0', len) != NULL)
+        return FALSE;
+      text = g_strndup ((const char *) p, len);
+      p += len;
+      if (strata_sht_intern (self, text) != i)
+        return FALSE;
+    }
+  return p == end;
+}
+
+/**
+ * strata_sht_open:
+ * @path: a history file written by strata_sht_close()
+ * @analysis_version: the version the caller expects
+ * @cache_bytes: memory for decoded nodes (0: the default)
+ * @error: return location for a #GError
+ *
+ * Opens a finished history for queries. Everything is checked first: the
+ * header, every node's checksum, the attribute tree and the string pool;
+ * a file that was not finished, is truncated, damaged, or written by
+ * another version gives an error (its code says which) and should be
+ * rebuilt.
+ *
+ * Returns: (transfer full): the history, or %NULL with @error set
+ */
+StrataSht *
+strata_sht_open (const char  *path,
+                 guint32      analysis_version,
+                 gsize        cache_bytes,
+                 GError     **error)
+{
+  StrataSht *self;
+  guint8 header[SHT_HDR_SIZE];
+  g_autofree guint8 *buf = NULL;
+  gsize n_read = 0;
+  struct stat st;
+  guint64 n_nodes, attr_offset, attr_length, str_offset, str_length, file_length;
+  guint32 flags, version, n_quarks, n_strings, depth;
+  gsize chunk;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = _strata_sht_new (path);
+  self->state = STATE_FINISHED;
+  self->cache_budget = cache_bytes ? cache_bytes : STRATA_SHT_DEFAULT_CACHE_BYTES;
+
+  self->fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (self->fd < 0)
+    {
+      int e = errno;
+      return open_fail (self, error, STRATA_SHT_ERROR_IO, "%s", g_strerror (e));
+    }
+  if (fstat (self->fd, &st) != 0 || !S_ISREG (st.st_mode))
+    return open_fail (self, error, STRATA_SHT_ERROR_IO, "not a regular file");
+  if (!read_all (self->fd, header, sizeof header, 0, &n_read))
+    {
+      int e = errno;
+      return open_fail (self, error, STRATA_SHT_ERROR_IO, "%s", g_strerror (e));
+    }
+  if (n_read < 8 || memcmp (header, STRATA_SHT_MAGIC, 8) != 0)
+    return open_fail (self, error, STRATA_SHT_ERROR_NOT_SHT, "not a state history file");
+  if (n_read < SHT_HDR_SIZE)
+    return open_fail (self, error, STRATA_SHT_ERROR_TRUNCATED,
+                      "the file is truncated in its header (%" G_GSIZE_FORMAT " bytes)", n_read);
+  if (_strata_sht_get_u32 (header + SHT_HDR_CRC) != _strata_sht_crc32c (0, header, SHT_HDR_CRC))
+    return open_fail (self, error, STRATA_SHT_ERROR_CORRUPT, "header checksum mismatch");
+
+  version = _strata_sht_get_u32 (header + SHT_HDR_FORMAT_VERSION);
+  if (version != STRATA_SHT_FORMAT_VERSION)
+    return open_fail (self, error, STRATA_SHT_ERROR_FORMAT_VERSION,
+                      "format version %u, expected %u", version, STRATA_SHT_FORMAT_VERSION);
+  flags = _strata_sht_get_u32 (header + SHT_HDR_FLAGS);
+  if (!(flags & SHT_HDR_FLAG_FINISHED))
+    return open_fail (self, error, STRATA_SHT_ERROR_UNFINISHED,
+                      "the history was never finished (its writer stopped)");
+  self->analysis_version = _strata_sht_get_u32 (header + SHT_HDR_ANALYSIS);
+  if (self->analysis_version != analysis_version)
+    return open_fail (self, error, STRATA_SHT_ERROR_ANALYSIS_VERSION,
+                      "written by analysis version %u, expected %u",
+                      self->analysis_version, analysis_version);
+
+  self->block_size = _strata_sht_get_u32 (header + SHT_HDR_BLOCK_SIZE);
+  self->max_children = _strata_sht_get_u32 (header + SHT_HDR_MAX_CHILDREN);
+  depth = _strata_sht_get_u32 (header + SHT_HDR_DEPTH);
+  n_nodes = _strata_sht_get_u64 (header + SHT_HDR_N_NODES);
+  self->group_size = _strata_sht_get_u32 (header + SHT_HDR_GROUP_SIZE);
+  self->n_groups = _strata_sht_get_u32 (header + SHT_HDR_N_GROUPS);
+  self->start_time = (gint64) _strata_sht_get_u64 (header + SHT_HDR_START);
+  self->end_time = (gint64) _strata_sht_get_u64 (header + SHT_HDR_END);
+  self->n_intervals = _strata_sht_get_u64 (header + SHT_HDR_N_INTERVALS);
+  attr_offset = _strata_sht_get_u64 (header + SHT_HDR_ATTR_OFFSET);
+  attr_length = _strata_sht_get_u64 (header + SHT_HDR_ATTR_LENGTH);
+  n_quarks = _strata_sht_get_u32 (header + SHT_HDR_N_QUARKS);
+  str_offset = _strata_sht_get_u64 (header + SHT_HDR_STR_OFFSET);
+  str_length = _strata_sht_get_u64 (header + SHT_HDR_STR_LENGTH);
+  n_strings = _strata_sht_get_u32 (header + SHT_HDR_N_STRINGS);
+  file_length = _strata_sht_get_u64 (header + SHT_HDR_FILE_LENGTH);
+
+  /* The checksum matched, but a header from a buggy writer must not make
+   * us read wild offsets either. */
+  if (self->block_size < 1024 || self->block_size > 1024 * 1024
+      || (self->block_size & (self->block_size - 1)) != 0
+      || self->max_children < 2 || self->max_children > 256
+      || n_nodes == 0 || n_nodes > G_MAXUINT32
+      || depth == 0 || depth > n_nodes
+      || self->group_size == 0 || self->n_groups == 0
+      || self->n_groups > n_nodes || (guint64) self->n_groups * self->group_size < n_quarks
+      || self->end_time < self->start_time
+      || attr_offset != (guint64) self->block_size * (1 + n_nodes)
+      || str_offset != attr_offset + attr_length
+      || file_length != str_offset + str_length
+      || n_quarks == 0 || attr_length > G_MAXSIZE / 2 || str_length > G_MAXSIZE / 2
+      || n_strings > STRING_MAX_CHUNKS * STRING_CHUNK)
+    return open_fail (self, error, STRATA_SHT_ERROR_CORRUPT, "inconsistent header");
+  if ((guint64) st.st_size < file_length)
+    return open_fail (self, error, STRATA_SHT_ERROR_TRUNCATED,
+                      "the file has %" G_GUINT64_FORMAT " bytes, its header says %" G_GUINT64_FORMAT,
+                      (guint64) st.st_size, file_length);
+  if ((guint64) st.st_size > file_length)
+    return open_fail (self, error, STRATA_SHT_ERROR_CORRUPT,
+                      "the file has %" G_GUINT64_FORMAT " bytes, its header says %" G_GUINT64_FORMAT,
+                      (guint64) st.st_size, file_length);
+  self->n_nodes = (guint32) n_nodes;
+  self->groups = g_new0 (ShtGroup, self->n_groups);
+
+  /* Sections at the end: the attribute tree and the string pool. */
+  buf = g_malloc (MAX (attr_length, str_length) + 1);
+  if (!read_all (self->fd, buf, attr_length, attr_offset, &n_read) || n_read != attr_length)
+    return open_fail (self, error, STRATA_SHT_ERROR_TRUNCATED, "cannot read the attribute tree");
+  if (_strata_sht_crc32c (0, buf, attr_length) != _strata_sht_get_u32 (header + SHT_HDR_ATTR_CRC))
+    return open_fail (self, error, STRATA_SHT_ERROR_CORRUPT, "attribute tree checksum mismatch");
+  if (!load_attributes (self, buf, buf + attr_length, n_quarks))
+    return open_fail (self, error, STRATA_SHT_ERROR_CORRUPT, "invalid attribute tree");
+  for (guint32 q = 0; q < n_quarks; q += self->group_size)
+    if (self->groups[q / self->group_size].depth == 0)
+      return open_fail (self, error, STRATA_SHT_ERROR_CORRUPT, "attribute %u has no tree", q);
+  self->n_quarks = n_quarks;
+
+  if (!read_all (self->fd, buf, str_length, str_offset, &n_read) || n_read != str_length)
+    return open_fail (self, error, STRATA_SHT_ERROR_TRUNCATED, "cannot read the string pool");
+  if (_strata_sht_crc32c (0, buf, str_length) != _strata_sht_get_u32 (header + SHT_HDR_STR_CRC))
+    return open_fail (self, error, STRATA_SHT_ERROR_CORRUPT, "string pool checksum mismatch");
+  if (!load_strings (self, buf, buf + str_length, n_strings))
+    return open_fail (self, error, STRATA_SHT_ERROR_CORRUPT, "invalid string pool");
+  g_clear_pointer (&buf, g_free);
+
+  /* Every node, in large sequential reads: a history is never trusted,
+   * and a damaged one is better rebuilt now than failing in a view. */
+  chunk = MAX (self->block_size, 1024 * 1024) / self->block_size;
+  buf = g_malloc (chunk * self->block_size);
+  for (guint64 seq = 0; seq < n_nodes; seq += chunk)
+    {
+      gsize n = MIN (chunk, n_nodes - seq);
+      g_autoptr(GError) local = NULL;
+
+      if (!read_all (self->fd, buf, n * self->block_size,
+                     self->block_size * (1 + seq), &n_read)
+          || n_read != n * self->block_size)
+        return open_fail (self, error, STRATA_SHT_ERROR_TRUNCATED, "cannot read node %" G_GUINT64_FORMAT, seq);
+      for (gsize i = 0; i < n; i++)
+        if (!_strata_sht_node_check (buf + i * self->block_size, self->block_size,
+                                     (guint32) (seq + i), &local))
+          return open_fail (self, error, STRATA_SHT_ERROR_CORRUPT, "%s", local->message);
+    }
+  return self;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries                                                            */
+
+/* Takes the read lock and checks the arguments common to the queries.
+ * *writing says whether the queue and the ongoing state are to be looked
+ * at; *t1 is clipped to the history's end once closed. */
+static gboolean
+query_begin (StrataSht *self, gint64 t0, gint64 *t1, gboolean *writing, GError **error)
+{
+  ShtState state;
+  gint64 end;
+
+  g_rw_lock_reader_lock (&self->tree_lock);
+  g_mutex_lock (&self->mutex);
+  state = self->state;
+  end = self->end_time;
+  g_mutex_unlock (&self->mutex);
+
+  if (state == STATE_FAILED)
+    {
+      g_rw_lock_reader_unlock (&self->tree_lock);
+      g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_IO,
+                   "State history %s could not be written", self->path);
+      return FALSE;
+    }
+  *writing = state == STATE_WRITING;
+  if (!*writing && *t1 > end)
+    *t1 = end;
+  if (t0 < self->start_time || t0 > *t1)
+    {
+      g_rw_lock_reader_unlock (&self->tree_lock);
+      g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_OUT_OF_RANGE,
+                   "Time %" G_GINT64_FORMAT " is outside state history %s "
+                   "(%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT "%s)",
+                   t0, self->path, self->start_time, end,
+                   *writing ? ", being written" : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+invalid_quark (StrataSht *self, guint32 quark, GError **error)
+{
+  g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_INVALID_QUARK,
+               "State history %s has no attribute %u", self->path, quark);
+  return FALSE;
+}
+
+static inline void
+ongoing_interval (StrataSht *self, guint32 quark, StrataShtInterval *iv)
+{
+  iv->start = self->ongoing[quark].start;
+  iv->end = G_MAXINT64;
+  iv->quark = quark;
+  iv->flags = STRATA_SHT_INTERVAL_ONGOING;
+  iv->value = self->ongoing[quark].value;
+}
+
+/* tree_lock held. The tree of group @i, or NULL if nothing of it reached
+ * the tree yet. */
+static const ShtGroup *
+group_tree (StrataSht *self, guint i, guint32 *root)
+{
+  const ShtGroup *g;
+
+  if (i >= self->n_groups)
+    return NULL;
+  g = &self->groups[i];
+  if (g->branch != NULL)
+    *root = g->branch[0]->seq;
+  else if (g->depth > 0)
+    *root = g->root_seq;
+  else
+    return NULL;
+  return g;
+}
+
+/* The child of @node whose range holds @t, or -1. Children tile their
+ * parent's range in order. */
+static int
+child_at (const ShtNode *node, gint64 t)
+{
+  guint lo = 0, hi = node->n_children;
+
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      if (node->children[mid].start <= t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo == 0 || node->children[lo - 1].end < t)
+    return -1;
+  return (int) lo - 1;
+}
+
+/**
+ * strata_sht_query_single:
+ * @self: a #StrataSht
+ * @quark: an attribute
+ * @t: a time
+ * @interval: (out caller-allocates): the state of @quark at @t
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE with @interval set; %FALSE with @error set if @t is
+ *   outside the history, @quark does not exist, or the file cannot be read
+ */
+gboolean
+strata_sht_query_single (StrataSht          *self,
+                         guint32             quark,
+                         gint64              t,
+                         StrataShtInterval  *interval,
+                         GError            **error)
+{
+  gboolean writing, found = FALSE;
+  gint64 t1 = t;
+  const ShtGroup *g;
+  guint32 seq = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (interval != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (quark >= (guint32) g_atomic_int_get (&self->n_quarks))
+    return invalid_quark (self, quark, error);
+  if (!query_begin (self, t, &t1, &writing, error))
+    return FALSE;
+
+  if (writing)
+    {
+      g_mutex_lock (&self->mutex);
+      if (self->state == STATE_WRITING && self->ongoing[quark].start <= t)
+        {
+          ongoing_interval (self, quark, interval);
+          found = TRUE;
+        }
+      for (GList *l = self->pending.head; l != NULL && !found; l = l->next)
+        {
+          const Chunk *c = l->data;
+          for (guint i = 0; i < c->n; i++)
+            if (c->iv[i].quark == quark && c->iv[i].start <= t && t <= c->iv[i].end)
+              {
+                *interval = c->iv[i];
+                found = TRUE;
+                break;
+              }
+        }
+      for (guint i = 0; i < self->cur->n && !found; i++)
+        if (self->cur->iv[i].quark == quark && self->cur->iv[i].start <= t && t <= self->cur->iv[i].end)
+          {
+            *interval = self->cur->iv[i];
+            found = TRUE;
+          }
+      g_mutex_unlock (&self->mutex);
+    }
+
+  g = group_tree (self, quark / self->group_size, &seq);
+  if (g == NULL && !found)
+    g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_CORRUPT,
+                 "State history %s has no state for attribute %u at %" G_GINT64_FORMAT,
+                 self->path, quark, t);
+  while (!found && g != NULL)
+    {
+      ShtNode *node = get_node (self, g, seq, error);
+      int c;
+
+      if (node == NULL)
+        break;
+      for (guint i = 0; i < node->n_intervals; i++)
+        {
+          const StrataShtInterval *iv = &node->intervals[i];
+          if (iv->quark == quark && iv->start <= t && t <= iv->end)
+            {
+              *interval = *iv;
+              found = TRUE;
+              break;
+            }
+        }
+      c = found ? -1 : child_at (node, t);
+      if (!found && (c < 0 || (node->children[c].end != G_MAXINT64
+                               && (quark < node->children[c].min_quark
+                                   || quark > node->children[c].max_quark))))
+        {
+          g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_CORRUPT,
+                       "State history %s has no state for attribute %u at %" G_GINT64_FORMAT,
+                       self->path, quark, t);
+          _strata_sht_node_unref (node);
+          break;
+        }
+      if (!found)
+        seq = node->children[c].seq;
+      _strata_sht_node_unref (node);
+    }
+  g_rw_lock_reader_unlock (&self->tree_lock);
+  return found;
+}
+
+/**
+ * strata_sht_query_full:
+ * @self: a #StrataSht
+ * @t: a time
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type StrataShtInterval): the state of
+ *   every attribute at @t, indexed by quark; %NULL with @error set
+ */
+GArray *
+strata_sht_query_full (StrataSht  *self,
+                       gint64      t,
+                       GError    **error)
+{
+  g_autoptr(GArray) out = NULL;
+  g_autofree guint8 *seen = NULL;
+  gboolean writing;
+  gint64 t1 = t;
+  guint n, missing;
+  guint32 seq = 0;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!query_begin (self, t, &t1, &writing, error))
+    return NULL;
+
+  n = g_atomic_int_get (&self->n_quarks);
+  out = g_array_sized_new (FALSE, TRUE, sizeof (StrataShtInterval), n);
+  g_array_set_size (out, n);
+  seen = g_malloc0 (n);
+  missing = n;
+
+#define FILL(ivp) G_STMT_START {                                         \
+    const StrataShtInterval *_iv = (ivp);                                \
+    if (_iv->quark < n && !seen[_iv->quark]                              \
+        && _iv->start <= t && t <= _iv->end)                             \
+      {                                                                  \
+        g_array_index (out, StrataShtInterval, _iv->quark) = *_iv;       \
+        seen[_iv->quark] = 1;                                            \
+        missing--;                                                       \
+      }                                                                  \
+  } G_STMT_END
+
+  if (writing)
+    {
+      g_mutex_lock (&self->mutex);
+      if (self->state == STATE_WRITING)
+        for (guint32 q = 0; q < n; q++)
+          if (self->ongoing[q].start <= t)
+            {
+              ongoing_interval (self, q, &g_array_index (out, StrataShtInterval, q));
+              seen[q] = 1;
+              missing--;
+            }
+      for (GList *l = self->pending.head; l != NULL; l = l->next)
+        {
+          const Chunk *c = l->data;
+          for (guint i = 0; i < c->n; i++)
+            FILL (&c->iv[i]);
+        }
+      for (guint i = 0; i < self->cur->n; i++)
+        FILL (&self->cur->iv[i]);
+      g_mutex_unlock (&self->mutex);
+    }
+
+  for (guint i = 0; missing > 0 && i * self->group_size < n; i++)
+    {
+      const ShtGroup *g = group_tree (self, i, &seq);
+
+      while (g != NULL)
+        {
+          ShtNode *node = get_node (self, g, seq, error);
+          int c;
+
+          if (node == NULL)
+            break;
+          for (guint k = 0; k < node->n_intervals; k++)
+            FILL (&node->intervals[k]);
+          c = child_at (node, t);
+          if (c >= 0)
+            seq = node->children[c].seq;
+          _strata_sht_node_unref (node);
+          if (c < 0)
+            break;
+        }
+      if (error != NULL && *error != NULL)
+        break;
+    }
+#undef FILL
+  g_rw_lock_reader_unlock (&self->tree_lock);
+
+  if (error != NULL && *error != NULL)
+    return NULL;
+  if (missing > 0)
+    {
+      g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_CORRUPT,
+                   "State history %s has no state for %u attributes at %" G_GINT64_FORMAT,
+                   self->path, missing, t);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+/* ------------------------------------------------------------------ */
+/* 2D queries                                                         */
+
+struct _StrataShtRange
+{
+  guint   n_rows;
+  guint  *row_to_unique;  /* row → unique quark index */
+  GArray **unique_rows;   /* StrataShtInterval, in time order */
+};
+
+typedef struct
+{
+  gint64   t0;
+  gint64   t1;
+  guint64  res;
+  guint64  n_samples;
+  guint32  qmin;
+  guint32  qmax;
+  int     *rowmap;        /* quark − qmin → unique index, or −1 */
+  guint    n_unique;
+  GArray **found;         /* per unique quark, in discovery order */
+  guint32 *cells;         /* n_unique × n_samples, or NULL to sort */
+} Query2D;
+
+#define NO_CELL G_MAXUINT32
+
+/* The index of the first sample at or after @t (t ≥ t0). */
+static inline guint64
+sample_ceil (const Query2D *q, gint64 t)
+{
+  guint64 d = (guint64) t - (guint64) q->t0;
+  return d / q->res + (d % q->res != 0);
+}
+
+/* Does [start, end] hold a sample time? */
+static inline gboolean
+holds_sample (const Query2D *q, gint64 start, gint64 end)
+{
+  guint64 a, b;
+
+  if (end < q->t0 || start > q->t1 || end < start)
+    return FALSE;
+  a = start <= q->t0 ? 0 : sample_ceil (q, start);
+  b = ((guint64) MIN (end, q->t1) - (guint64) q->t0) / q->res;
+  return a <= b;
+}
+
+static inline void
+record (Query2D *q, const StrataShtInterval *iv)
+{
+  guint64 a, b;
+  int u;
+  GArray *row;
+
+  if (iv->quark < q->qmin || iv->quark > q->qmax)
+    return;
+  u = q->rowmap[iv->quark - q->qmin];
+  if (u < 0 || iv->end < q->t0 || iv->start > q->t1)
+    return;
+  a = iv->start <= q->t0 ? 0 : sample_ceil (q, iv->start);
+  b = ((guint64) MIN (iv->end, q->t1) - (guint64) q->t0) / q->res;
+  if (a > b)
+    return;
+  row = q->found[u];
+  if (q->cells != NULL)
+    {
+      guint32 *cells = q->cells + (gsize) u * q->n_samples;
+      for (guint64 i = a; i <= b; i++)
+        cells[i] = row->len;
+    }
+  g_array_append_val (row, *iv);
+}
+
+static gboolean
+walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **error)
+{
+  ShtNode *node = get_node (self, g, seq, error);
+  gboolean ok = TRUE;
+
+  if (node == NULL)
+    return FALSE;
+  for (guint i = 0; i < node->n_intervals; i++)
+    record (q, &node->intervals[i]);
+  for (guint i = 0; i < node->n_children && ok; i++)
+    {
+      const ShtChild *c = &node->children[i];
+      gboolean open = c->end == G_MAXINT64;
+
+      if (c->start > q->t1)
+        break;
+      if (!open && (c->max_quark < q->qmin || c->min_quark > q->qmax))
+        continue;
+      if (holds_sample (q, c->start, c->end))
+        ok = walk_2d (self, g, q, c->seq, error);
+    }
+  _strata_sht_node_unref (node);
+  return ok;
+}
+
+static int
+compare_start (gconstpointer a, gconstpointer b)
+{
+  const StrataShtInterval *x = a, *y = b;
+  return (x->start > y->start) - (x->start < y->start);
+}
+
+/* Puts a row in time order and marks where it skipped intervals. */
+static GArray *
+finish_row (Query2D *q, guint u)
+{
+  GArray *found = q->found[u];
+  GArray *row;
+
+  if (q->cells != NULL)
+    {
+      const guint32 *cells = q->cells + (gsize) u * q->n_samples;
+      guint32 prev = NO_CELL;
+
+      row = g_array_sized_new (FALSE, FALSE, sizeof (StrataShtInterval), found->len);
+      for (guint64 i = 0; i < q->n_samples; i++)
+        if (cells[i] != prev && cells[i] != NO_CELL)
+          {
+            prev = cells[i];
+            g_array_append_val (row, g_array_index (found, StrataShtInterval, prev));
+          }
+      g_array_unref (found);
+    }
+  else
+    {
+      row = found;
+      g_array_sort (row, compare_start);
+    }
+  q->found[u] = NULL;
+
+  for (guint i = 0; i < row->len; i++)
+    {
+      StrataShtInterval *iv = &g_array_index (row, StrataShtInterval, i);
+      gint64 next = i + 1 < row->len
+                    ? g_array_index (row, StrataShtInterval, i + 1).start
+                    : q->t1;
+      gboolean hidden = i + 1 < row->len ? iv->end < next - 1 : iv->end < next;
+
+      iv->flags &= ~STRATA_SHT_INTERVAL_HIDDEN_AFTER;
+      if (hidden)
+        iv->flags |= STRATA_SHT_INTERVAL_HIDDEN_AFTER;
+    }
+  return row;
+}
+
+/**
+ * strata_sht_query_2d:
+ * @self: a #StrataSht
+ * @quarks: (array length=n_quarks): the attributes, one row each
+ * @n_quarks: their number
+ * @t0: start of the range
+ * @t1: end of the range (inclusive)
+ * @resolution: the step between sample times, in ns (≥ 1)
+ * @error: return location for a #GError
+ *
+ * The query behind a time graph: for each attribute, the intervals that
+ * hold one of the sample times `t0 + i·resolution` up to @t1, in time
+ * order, at most one per step. Intervals shorter than the step that fall
+ * between samples are not returned; the interval before them carries
+ * %STRATA_SHT_INTERVAL_HIDDEN_AFTER so that the view can show that
+ * something happened there. The range is clipped to the history.
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ */
+StrataShtRange *
+strata_sht_query_2d (StrataSht      *self,
+                     const guint32  *quarks,
+                     guint           n_quarks,
+                     gint64          t0,
+                     gint64          t1,
+                     gint64          resolution,
+                     GError        **error)
+{
+  Query2D q = { 0 };
+  StrataShtRange *range;
+  gboolean writing, ok = TRUE;
+  guint n_all;
+  g_autofree int *rowmap = NULL;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (quarks != NULL || n_quarks == 0, NULL);
+  g_return_val_if_fail (t0 <= t1, NULL);
+  g_return_val_if_fail (resolution >= 1, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  n_all = g_atomic_int_get (&self->n_quarks);
+  q.qmin = G_MAXUINT32;
+  q.qmax = 0;
+  for (guint i = 0; i < n_quarks; i++)
+    {
+      if (quarks[i] >= n_all)
+        {
+          invalid_quark (self, quarks[i], error);
+          return NULL;
+        }
+      q.qmin = MIN (q.qmin, quarks[i]);
+      q.qmax = MAX (q.qmax, quarks[i]);
+    }
+
+  t0 = MAX (t0, self->start_time);
+  if (!query_begin (self, t0, &t1, &writing, error))
+    return NULL;
+
+  range = g_new0 (StrataShtRange, 1);
+  range->n_rows = n_quarks;
+  range->row_to_unique = g_new (guint, MAX (n_quarks, 1));
+  if (n_quarks == 0)
+    {
+      g_rw_lock_reader_unlock (&self->tree_lock);
+      return range;
+    }
+
+  rowmap = g_new (int, q.qmax - q.qmin + 1);
+  for (guint32 i = 0; i <= q.qmax - q.qmin; i++)
+    rowmap[i] = -1;
+  for (guint i = 0; i < n_quarks; i++)
+    {
+      int *slot = &rowmap[quarks[i] - q.qmin];
+      if (*slot < 0)
+        *slot = q.n_unique++;
+      range->row_to_unique[i] = *slot;
+    }
+  q.rowmap = rowmap;
+  q.t0 = t0;
+  q.t1 = t1;
+  q.res = (guint64) resolution;
+  q.n_samples = ((guint64) t1 - (guint64) t0) / q.res + 1;
+  q.found = g_new (GArray *, q.n_unique);
+  for (guint u = 0; u < q.n_unique; u++)
+    q.found[u] = g_array_new (FALSE, FALSE, sizeof (StrataShtInterval));
+  /* One cell per row and sample puts a row in order in one pass; with
+   * more samples than that (a resolution far below the data's), sort. */
+  if (q.n_samples <= CELLS_MAX / q.n_unique)
+    {
+      gsize n_cells = (gsize) q.n_unique * q.n_samples;
+      q.cells = g_new (guint32, n_cells);
+      memset (q.cells, 0xff, n_cells * sizeof (guint32));
+    }
+
+  if (writing)
+    {
+      g_mutex_lock (&self->mutex);
+      for (GList *l = self->pending.head; l != NULL; l = l->next)
+        {
+          const Chunk *c = l->data;
+          for (guint i = 0; i < c->n; i++)
+            record (&q, &c->iv[i]);
+        }
+      for (guint i = 0; i < self->cur->n; i++)
+        record (&q, &self->cur->iv[i]);
+      if (self->state == STATE_WRITING)
+        for (guint32 x = q.qmin; x <= q.qmax; x++)
+          if (rowmap[x - q.qmin] >= 0)
+            {
+              StrataShtInterval iv;
+              ongoing_interval (self, x, &iv);
+              record (&q, &iv);
+            }
+      g_mutex_unlock (&self->mutex);
+    }
+
+  /* The trees of the groups of the quarks asked for. */
+  for (guint i = q.qmin / self->group_size; i <= q.qmax / self->group_size && ok; i++)
+    {
+      guint32 first = MAX (q.qmin, i * self->group_size);
+      guint32 last = MIN (q.qmax, (i + 1) * self->group_size - 1);
+      gboolean wanted = FALSE;
+      const ShtGroup *g;
+      guint32 root = 0;
+
+      for (guint32 x = first; x <= last && !wanted; x++)
+        wanted = rowmap[x - q.qmin] >= 0;
+      g = wanted ? group_tree (self, i, &root) : NULL;
+      if (g != NULL)
+        ok = walk_2d (self, g, &q, root, error);
+    }
+  g_rw_lock_reader_unlock (&self->tree_lock);
+
+  range->unique_rows = g_new0 (GArray *, q.n_unique);
+  for (guint u = 0; u < q.n_unique; u++)
+    range->unique_rows[u] = finish_row (&q, u);
+  g_free (q.found);
+  g_free (q.cells);
+
+  if (!ok)
+    {
+      strata_sht_range_free (range);
+      return NULL;
+    }
+  return range;
+}
+
+guint
+strata_sht_range_get_n_rows (StrataShtRange *range)
+{
+  g_return_val_if_fail (range != NULL, 0);
+  return range->n_rows;
+}
+
+/**
+ * strata_sht_range_get_row:
+ * @range: a #StrataShtRange
+ * @row: a row, in the order of the quarks queried
+ * @n_intervals: (out): the number of intervals
+ *
+ * Returns: (transfer none) (array length=n_intervals): the row's intervals
+ *   in time order
+ */
+const StrataShtInterval *
+strata_sht_range_get_row (StrataShtRange *range,
+                          guint           row,
+                          guint          *n_intervals)
+{
+  GArray *a;
+
+  g_return_val_if_fail (range != NULL, NULL);
+  g_return_val_if_fail (row < range->n_rows, NULL);
+  g_return_val_if_fail (n_intervals != NULL, NULL);
+
+  a = range->unique_rows[range->row_to_unique[row]];
+  *n_intervals = a->len;
+  return (const StrataShtInterval *) a->data;
+}
+
+void
+strata_sht_range_free (StrataShtRange *range)
+{
+  if (range == NULL)
+    return;
+  if (range->unique_rows != NULL)
+    {
+      guint n_unique = 0;
+      for (guint i = 0; i < range->n_rows; i++)
+        n_unique = MAX (n_unique, range->row_to_unique[i] + 1);
+      for (guint u = 0; u < n_unique; u++)
+        if (range->unique_rows[u] != NULL)
+          g_array_unref (range->unique_rows[u]);
+      g_free (range->unique_rows);
+    }
+  g_free (range->row_to_unique);
+  g_free (range);
+}
+
+void
+strata_sht_range_iter_init (StrataShtRangeIter *iter,
+                            StrataShtRange     *range,
+                            guint               row,
+                            gboolean            from_end)
+{
+  g_return_if_fail (iter != NULL);
+  g_return_if_fail (range != NULL);
+  g_return_if_fail (row < range->n_rows);
+
+  iter->intervals = strata_sht_range_get_row (range, row, &iter->n);
+  iter->pos = from_end ? iter->n : 0;
+}
+
+/**
+ * strata_sht_range_iter_next:
+ * @iter: a #StrataShtRangeIter
+ *
+ * Returns: (transfer none) (nullable): the next interval forwards in time,
+ *   or %NULL past the last
+ */
+const StrataShtInterval *
+strata_sht_range_iter_next (StrataShtRangeIter *iter)
+{
+  g_return_val_if_fail (iter != NULL, NULL);
+  if (iter->pos >= iter->n)
+    return NULL;
+  return &iter->intervals[iter->pos++];
+}
+
+/**
+ * strata_sht_range_iter_previous:
+ * @iter: a #StrataShtRangeIter
+ *
+ * Returns: (transfer none) (nullable): the next interval backwards in
+ *   time, or %NULL before the first
+ */
+const StrataShtInterval *
+strata_sht_range_iter_previous (StrataShtRangeIter *iter)
+{
+  g_return_val_if_fail (iter != NULL, NULL);
+  if (iter->pos == 0)
+    return NULL;
+  return &iter->intervals[--iter->pos];
+}
