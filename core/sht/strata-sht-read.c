@@ -396,8 +396,9 @@ query_begin (StrataSht *self, gint64 t0, gint64 *t1, gboolean *writing, GError *
                    "State history %s could not be written", self->path);
       return FALSE;
     }
-  *writing = state == STATE_WRITING;
-  if (!*writing && *t1 > end)
+  /* While closing, the last intervals are still in the queue. */
+  *writing = state == STATE_WRITING || state == STATE_CLOSING;
+  if (state != STATE_WRITING && *t1 > end)
     *t1 = end;
   if (t0 < self->start_time || t0 > *t1)
     {

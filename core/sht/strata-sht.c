@@ -1049,7 +1049,14 @@ strata_sht_pop (StrataSht *self,
 
   depth = stack_depth (self, quark);
   if (depth == 0)
-    return STRATA_SHT_NULL;
+    {
+      /* Nothing changes, but the history has reached @t. */
+      g_mutex_lock (&self->mutex);
+      if (self->state == STATE_WRITING && t > self->end_time)
+        self->end_time = t;
+      g_mutex_unlock (&self->mutex);
+      return STRATA_SHT_NULL;
+    }
   g_snprintf (name, sizeof name, "%u", depth);
   sub = strata_sht_quark_lookup (self, quark, name);
   if (sub == STRATA_SHT_QUARK_INVALID)
@@ -1269,7 +1276,7 @@ strata_sht_free (StrataSht *self)
   if (self->fd >= 0)
     close (self->fd);
 
-  for (guint i = 0; i < self->n_groups; i++)
+  for (guint i = 0; self->groups != NULL && i < self->n_groups; i++)
     {
       ShtGroup *g = &self->groups[i];
       for (guint l = 0; g->branch != NULL && l < g->depth; l++)
