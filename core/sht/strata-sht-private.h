@@ -94,6 +94,11 @@ typedef struct
   ShtChild          *children;
   guint              n_children;
 
+  /* Closed nodes: intervals grouped by quark (by time within a quark),
+   * those of quark q at [qoff[q − min_quark], qoff[q − min_quark + 1]).
+   * A tree holds one group of quarks, so the table is small. */
+  guint32           *qoff;
+
   /* While open: bytes the block will take, and the end of the last
    * interval added (ends are delta-encoded). */
   gsize              used;
@@ -220,6 +225,7 @@ ShtNode  *_strata_sht_node_new         (guint32            seq,
 ShtNode  *_strata_sht_node_ref         (ShtNode           *node);
 void      _strata_sht_node_unref       (ShtNode           *node);
 gsize     _strata_sht_node_mem_size    (const ShtNode     *node);
+void      _strata_sht_node_index       (ShtNode           *node);
 guint     _strata_sht_interval_size    (const StrataShtInterval *iv,
                                         gint64             prev_end);
 void      _strata_sht_node_add         (ShtNode           *node,

@@ -538,11 +538,19 @@ strata_sht_query_single (StrataSht          *self,
   while (!found && g != NULL)
     {
       ShtNode *node = get_node (self, g, seq, error);
+      guint first = 0, last = 0;
       int c;
 
       if (node == NULL)
         break;
-      for (guint i = 0; i < node->n_intervals; i++)
+      if (node->qoff == NULL)
+        last = node->n_intervals;
+      else if (quark >= node->min_quark && quark <= node->max_quark)
+        {
+          first = node->qoff[quark - node->min_quark];
+          last = node->qoff[quark - node->min_quark + 1];
+        }
+      for (guint i = first; i < last; i++)
         {
           const StrataShtInterval *iv = &node->intervals[i];
           if (iv->quark == quark && iv->start <= t && t <= iv->end)
@@ -756,8 +764,19 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **e
 
   if (node == NULL)
     return FALSE;
-  for (guint i = 0; i < node->n_intervals; i++)
-    record (q, &node->intervals[i]);
+  if (node->qoff == NULL)
+    for (guint i = 0; i < node->n_intervals; i++)
+      record (q, &node->intervals[i]);
+  else
+    {
+      guint32 lo = MAX (q->qmin, node->min_quark);
+      guint32 hi = MIN (q->qmax, node->max_quark);
+
+      for (guint32 x = lo; x <= hi && lo <= hi; x++)
+        if (q->rowmap[x - q->qmin] >= 0)
+          for (guint i = node->qoff[x - node->min_quark]; i < node->qoff[x - node->min_quark + 1]; i++)
+            record (q, &node->intervals[i]);
+    }
   for (guint i = 0; i < node->n_children && ok; i++)
     {
       const ShtChild *c = &node->children[i];

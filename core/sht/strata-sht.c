@@ -644,6 +644,7 @@ close_node (StrataSht *self, ShtGroup *g, guint level, gint64 end, GError **erro
   ok = write_all (self, self->block, self->block_size,
                   (guint64) self->block_size * (1 + (guint64) node->seq), error);
 
+  _strata_sht_node_index (node);
   _strata_sht_cache_insert (self, node);
   _strata_sht_node_unref (node);
   g->branch[level] = NULL;
