@@ -17,8 +17,9 @@
  * whose half of some key is already waiting keeps the first (the earlier
  * one in its own time) and counts the others; when several traces have a
  * half waiting for the same key, the partner goes to the lowest trace
- * index. A trace never matches itself (loopback traffic, a guest that is
- * also a host).
+ * index. A repeat that comes after the first half was matched finds no
+ * partner and stays unmatched. A trace never matches itself (loopback
+ * traffic, a guest that is also a host).
  *
  * The TCP identity is the one Trace Compass uses for these events:
  * sequence and acknowledgement numbers and flags. The checksum is not
