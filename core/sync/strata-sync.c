@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "strata-sync.h"
@@ -14,8 +16,8 @@
  * Pass 1: what synchronization needs from every trace.
  *
  * Each trace is read on a thread of its own (a pool of one per
- * processor), with only the message events decoded: the reader skips the
- * payload of everything else. Each batch becomes a chunk of message
+ * processor, largest traces first), with only the message events
+ * decoded: the reader skips the payload of everything else. Each batch becomes a chunk of message
  * halves on the trace's queue. The calling thread merges the queues by
  * time (ties by trace index) into the matcher, while the readers go on,
  * and each match into the hull of its pair of traces. The merge order
@@ -333,6 +335,43 @@ fill_trace (StrataSyncTrace         *trace,
                                     "were kept", trace->n_duplicates);
 }
 
+/* The bytes of a trace's stream files: what reading it costs, roughly */
+static guint64
+trace_size (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+  guint64 size = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (path, name, NULL);
+      GStatBuf st;
+
+      if (g_stat (file, &st) == 0 && S_ISREG (st.st_mode))
+        size += (guint64) st.st_size;
+    }
+  return size;
+}
+
+typedef struct
+{
+  guint   index;
+  guint64 size;
+} Job;
+
+static int
+compare_jobs (gconstpointer a,
+              gconstpointer b)
+{
+  const Job *ja = a, *jb = b;
+
+  /* Largest first, then in order */
+  if (ja->size != jb->size)
+    return ja->size > jb->size ? -1 : 1;
+  return ja->index < jb->index ? -1 : (ja->index > jb->index);
+}
+
 static StrataSyncResult *
 run_pass1 (const char * const       *paths,
            const StrataSyncOptions  *options,
@@ -343,6 +382,7 @@ run_pass1 (const char * const       *paths,
   g_autoptr(GHashTable) by_pair = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autoptr(GPtrArray) links = g_ptr_array_new_with_free_func ((GDestroyNotify) _strata_sync_link_free);
   g_autoptr(StrataSyncResult) result = NULL;
+  g_autofree Job *jobs = NULL;
   GThreadPool *pool;
   Pass1 pass = { 0 };
   guint n = g_strv_length ((char **) paths);
@@ -356,14 +396,22 @@ run_pass1 (const char * const       *paths,
   pass.options = options;
   matcher = strata_sync_matcher_new (n);
 
-  pool = g_thread_pool_new (read_trace, &pass, (int) MAX (1, MIN (max_threads, MAX (n, 1))), FALSE, NULL);
+  /* The largest traces start first: with more traces than threads, the
+   * pass then ends soon after the largest one does. */
+  jobs = g_new (Job, MAX (n, 1));
   for (guint i = 0; i < n; i++)
     {
       pass.traces[i].index = i;
       pass.traces[i].path = paths[i];
       g_queue_init (&pass.traces[i].chunks);
-      g_thread_pool_push (pool, &pass.traces[i], NULL);
+      jobs[i].index = i;
+      jobs[i].size = trace_size (paths[i]);
     }
+  qsort (jobs, n, sizeof (Job), compare_jobs);
+
+  pool = g_thread_pool_new (read_trace, &pass, (int) MAX (1, MIN (max_threads, MAX (n, 1))), FALSE, NULL);
+  for (guint i = 0; i < n; i++)
+    g_thread_pool_push (pool, &pass.traces[jobs[i].index], NULL);
 
   merge (&pass, matcher, by_pair, links);
 
