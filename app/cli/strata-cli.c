@@ -21,6 +21,7 @@ typedef struct
 static const Command commands[] = {
   { "info", strata_cli_info, N_("Identify every trace found below PATHs and count its events") },
   { "simulate", strata_cli_simulate, N_("Write the traces of a simulated virtualized system, with its ground truth") },
+  { "sync", strata_cli_sync, N_("Relate every trace's clock to the reference's, from the messages they exchanged") },
 };
 
 static void

@@ -22,6 +22,7 @@ typedef struct
 
 int   strata_cli_info        (StrataCliContext *ctx);
 int   strata_cli_simulate    (StrataCliContext *ctx);
+int   strata_cli_sync        (StrataCliContext *ctx);
 
 void  strata_cli_print_json  (JsonNode         *node);
 int   strata_cli_usage_error (GOptionContext   *context,
