@@ -59,7 +59,7 @@ G_BEGIN_DECLS
 #define SHT_CHILD_MAX_BYTES     35
 /* The most an interval can take: end delta, duration, quark and type,
  * value. */
-#define SHT_INTERVAL_MAX_BYTES  (10 + 10 + 5 + 10)
+#define SHT_INTERVAL_MAX_BYTES  (10 + 1 + 10 + 10)
 
 #define SHT_NO_PARENT  G_MAXUINT32
 
@@ -72,10 +72,11 @@ typedef struct
   gint64  end;
 } ShtChild;
 
-/* One node, decoded. Nodes of the branch being written are the same
- * structure, still growing, with @end at G_MAXINT64; they are only touched
- * under the tree lock. Closed nodes are immutable and shared by the cache
- * and the queries that hold a reference. */
+/* One node. Nodes of the branch being written are open: their intervals
+ * are an array, still growing, with @end at G_MAXINT64, only touched under
+ * the tree lock. Closed nodes keep their block as written and decode the
+ * intervals of a quark only when a query asks for them; they are immutable
+ * and shared by the cache and the queries that hold a reference. */
 typedef struct
 {
   gint               ref_count;
@@ -87,22 +88,29 @@ typedef struct
   /* Quark range of this node's intervals and of all its descendants'. */
   guint32            min_quark;
   guint32            max_quark;
-
-  StrataShtInterval *intervals;
   guint              n_intervals;
-  guint              intervals_alloc;
   ShtChild          *children;
   guint              n_children;
 
-  /* Closed nodes: intervals grouped by quark (by time within a quark),
-   * those of quark q at [qoff[q − min_quark], qoff[q − min_quark + 1]).
-   * A tree holds one group of quarks, so the table is small. */
-  guint32           *qoff;
+  /* Open nodes */
+  StrataShtInterval *intervals;       /* in the order they were added */
+  guint              intervals_alloc;
+  gsize              used;            /* header and child entries */
+  gsize              ibytes;          /* encoded intervals */
+  guint32            qbase;           /* first quark of the group */
+  guint              group_size;
+  gint64            *qlast;           /* end of each quark's last interval */
 
-  /* While open: bytes the block will take, and the end of the last
-   * interval added (ends are delta-encoded). */
-  gsize              used;
-  gint64             prev_end;
+  /* Both: the quarks of the node's own intervals */
+  guint32            own_min;
+  guint32            own_max;
+
+  /* Closed nodes */
+  guint8            *block;           /* owned copy of the block */
+  gsize              block_size;
+  const guint8      *table;           /* (range + 1) u16 run offsets */
+  const guint8      *runs;
+  gsize              runs_len;
 } ShtNode;
 
 #define CHUNK_INTERVALS  4096
@@ -150,6 +158,7 @@ typedef struct
   ShtNode **branch;     /* open nodes, root first, NULL below the last */
   guint     depth;
   gint64    tree_end;   /* latest end inserted */
+  guint32   qbase;      /* its first quark */
   guint32   root_seq;   /* once closed */
 } ShtGroup;
 
@@ -221,15 +230,27 @@ ShtNode  *_strata_sht_node_new         (guint32            seq,
                                         guint32            parent,
                                         guint8             kind,
                                         gint64             start,
-                                        guint              max_children);
+                                        guint              max_children,
+                                        guint32            qbase,
+                                        guint              group_size);
 ShtNode  *_strata_sht_node_ref         (ShtNode           *node);
 void      _strata_sht_node_unref       (ShtNode           *node);
 gsize     _strata_sht_node_mem_size    (const ShtNode     *node);
-void      _strata_sht_node_index       (ShtNode           *node);
-guint     _strata_sht_interval_size    (const StrataShtInterval *iv,
-                                        gint64             prev_end);
+gsize     _strata_sht_node_size        (const ShtNode     *node);
+gsize     _strata_sht_node_size_with   (const ShtNode     *node,
+                                        const StrataShtInterval *iv);
 void      _strata_sht_node_add         (ShtNode           *node,
                                         const StrataShtInterval *iv);
+gboolean  _strata_sht_node_run         (const ShtNode     *node,
+                                        guint32            quark,
+                                        const guint8     **p,
+                                        const guint8     **end);
+gboolean  _strata_sht_node_next        (const ShtNode     *node,
+                                        guint32            quark,
+                                        const guint8     **p,
+                                        const guint8      *end,
+                                        gint64            *prev_end,
+                                        StrataShtInterval *iv);
 void      _strata_sht_node_serialize   (const ShtNode     *node,
                                         guint8            *block,
                                         gsize              block_size);

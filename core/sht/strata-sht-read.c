@@ -217,7 +217,7 @@ load_strings (StrataSht *self, const guint8 *p, const guint8 *end, guint n_strin
  * strata_sht_open:
  * @path: a history file written by strata_sht_close()
  * @analysis_version: the version the caller expects
- * @cache_bytes: memory for decoded nodes (0: the default)
+ * @cache_bytes: memory for cached nodes (0: the default)
  * @error: return location for a #GError
  *
  * Opens a finished history for queries. Everything is checked first: the
@@ -304,7 +304,7 @@ strata_sht_open (const char  *path,
 
   /* The checksum matched, but a header from a buggy writer must not make
    * us read wild offsets either. */
-  if (self->block_size < 1024 || self->block_size > 1024 * 1024
+  if (self->block_size < 1024 || self->block_size > 64 * 1024
       || (self->block_size & (self->block_size - 1)) != 0
       || self->max_children < 2 || self->max_children > 256
       || n_nodes == 0 || n_nodes > G_MAXUINT32
@@ -431,6 +431,14 @@ ongoing_interval (StrataSht *self, guint32 quark, StrataShtInterval *iv)
   iv->value = self->ongoing[quark].value;
 }
 
+static gboolean
+damaged (StrataSht *self, const ShtNode *node, GError **error)
+{
+  g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_CORRUPT,
+               "State history %s is damaged: node %u: invalid interval", self->path, node->seq);
+  return FALSE;
+}
+
 /* tree_lock held. The tree of group @i, or NULL if nothing of it reached
  * the tree yet. */
 static const ShtGroup *
@@ -538,27 +546,46 @@ strata_sht_query_single (StrataSht          *self,
   while (!found && g != NULL)
     {
       ShtNode *node = get_node (self, g, seq, error);
-      guint first = 0, last = 0;
       int c;
 
       if (node == NULL)
         break;
-      if (node->qoff == NULL)
-        last = node->n_intervals;
-      else if (quark >= node->min_quark && quark <= node->max_quark)
+      if (node->block == NULL)
         {
-          first = node->qoff[quark - node->min_quark];
-          last = node->qoff[quark - node->min_quark + 1];
-        }
-      for (guint i = first; i < last; i++)
-        {
-          const StrataShtInterval *iv = &node->intervals[i];
-          if (iv->quark == quark && iv->start <= t && t <= iv->end)
+          for (guint i = 0; i < node->n_intervals; i++)
             {
-              *interval = *iv;
-              found = TRUE;
-              break;
+              const StrataShtInterval *iv = &node->intervals[i];
+              if (iv->quark == quark && iv->start <= t && t <= iv->end)
+                {
+                  *interval = *iv;
+                  found = TRUE;
+                  break;
+                }
             }
+        }
+      else
+        {
+          const guint8 *p, *end;
+          gint64 prev = node->start;
+          StrataShtInterval iv;
+
+          if (_strata_sht_node_run (node, quark, &p, &end))
+            while (p < end && !found)
+              {
+                if (!_strata_sht_node_next (node, quark, &p, end, &prev, &iv))
+                  {
+                    damaged (self, node, error);
+                    _strata_sht_node_unref (node);
+                    goto out;
+                  }
+                if (iv.start > t)
+                  break;
+                if (t <= iv.end)
+                  {
+                    *interval = iv;
+                    found = TRUE;
+                  }
+              }
         }
       c = found ? -1 : child_at (node, t);
       if (!found && (c < 0 || (node->children[c].end != G_MAXINT64
@@ -575,6 +602,7 @@ strata_sht_query_single (StrataSht          *self,
         seq = node->children[c].seq;
       _strata_sht_node_unref (node);
     }
+out:
   g_rw_lock_reader_unlock (&self->tree_lock);
   return found;
 }
@@ -656,8 +684,41 @@ strata_sht_query_full (StrataSht  *self,
 
           if (node == NULL)
             break;
-          for (guint k = 0; k < node->n_intervals; k++)
-            FILL (&node->intervals[k]);
+          if (node->block == NULL)
+            for (guint k = 0; k < node->n_intervals; k++)
+              FILL (&node->intervals[k]);
+          else
+            for (guint32 x = node->own_min; node->n_intervals > 0 && x <= node->own_max && x < n; x++)
+              {
+                const guint8 *p, *end;
+                gint64 prev = node->start;
+                StrataShtInterval iv;
+
+                if (seen[x] || !_strata_sht_node_run (node, x, &p, &end))
+                  continue;
+                while (p < end)
+                  {
+                    if (!_strata_sht_node_next (node, x, &p, end, &prev, &iv))
+                      {
+                        damaged (self, node, error);
+                        break;
+                      }
+                    if (iv.start > t)
+                      break;
+                    if (t <= iv.end)
+                      {
+                        FILL (&iv);
+                        break;
+                      }
+                  }
+                if (error != NULL && *error != NULL)
+                  break;
+              }
+          if (error != NULL && *error != NULL)
+            {
+              _strata_sht_node_unref (node);
+              break;
+            }
           c = child_at (node, t);
           if (c >= 0)
             seq = node->children[c].seq;
@@ -764,18 +825,50 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **e
 
   if (node == NULL)
     return FALSE;
-  if (node->qoff == NULL)
+  if (node->block == NULL)
     for (guint i = 0; i < node->n_intervals; i++)
       record (q, &node->intervals[i]);
-  else
+  else if (node->n_intervals > 0 && holds_sample (q, node->start, node->end))
     {
-      guint32 lo = MAX (q->qmin, node->min_quark);
-      guint32 hi = MIN (q->qmax, node->max_quark);
+      guint32 lo = MAX (q->qmin, node->own_min);
+      guint32 hi = MIN (q->qmax, node->own_max);
+      /* The samples in this node: each run is decoded up to the last one,
+       * and not at all when every sample already has its interval (found
+       * in an ancestor, or in the queue). */
+      guint64 first = node->start <= q->t0 ? 0 : sample_ceil (q, node->start);
+      guint64 last = ((guint64) MIN (node->end, q->t1) - (guint64) q->t0) / q->res;
+      gint64 last_t = (gint64) ((guint64) q->t0 + last * q->res);
 
-      for (guint32 x = lo; x <= hi && lo <= hi; x++)
-        if (q->rowmap[x - q->qmin] >= 0)
-          for (guint i = node->qoff[x - node->min_quark]; i < node->qoff[x - node->min_quark + 1]; i++)
-            record (q, &node->intervals[i]);
+      for (guint32 x = lo; x <= hi && lo <= hi && ok; x++)
+        {
+          const guint8 *p, *end;
+          gint64 prev = node->start;
+          StrataShtInterval iv;
+          int u = q->rowmap[x - q->qmin];
+
+          if (u < 0 || !_strata_sht_node_run (node, x, &p, &end))
+            continue;
+          if (q->cells != NULL)
+            {
+              const guint32 *cells = q->cells + (gsize) u * q->n_samples;
+              guint64 i = first;
+              while (i <= last && cells[i] != NO_CELL)
+                i++;
+              if (i > last)
+                continue;
+            }
+          while (p < end)
+            {
+              if (!_strata_sht_node_next (node, x, &p, end, &prev, &iv))
+                {
+                  ok = damaged (self, node, error);
+                  break;
+                }
+              if (iv.start > last_t)
+                break;
+              record (q, &iv);
+            }
+        }
     }
   for (guint i = 0; i < node->n_children && ok; i++)
     {

@@ -561,7 +561,7 @@ strata_sht_create (const char              *path,
 
   /* A core node must hold its child entries and still a few intervals,
    * or the tree could not grow. */
-  if (opts.block_size < 1024 || opts.block_size > 1024 * 1024
+  if (opts.block_size < 1024 || opts.block_size > 64 * 1024
       || (opts.block_size & (opts.block_size - 1)) != 0
       || opts.max_children < 2 || opts.max_children > 256
       || SHT_NODE_HEADER_SIZE + (opts.max_children + 4) * SHT_CHILD_MAX_BYTES > opts.block_size)
@@ -603,7 +603,7 @@ strata_sht_create (const char              *path,
   self->n_quarks = 1;
   /* Intervals take 10 bytes or less, and 4 nodes' worth of intervals per
    * attribute of a group keeps its tree branching (FORMAT.md). */
-  self->group_size = MAX (8, self->block_size / 40);
+  self->group_size = MAX (8, self->block_size / 20);
   self->cur = g_new (Chunk, 1);
   self->cur->n = 0;
 
@@ -620,6 +620,7 @@ static gboolean
 close_node (StrataSht *self, ShtGroup *g, guint level, gint64 end, GError **error)
 {
   ShtNode *node = g->branch[level];
+  guint32 seq = node->seq;
   gboolean ok;
 
   node->end = end;
@@ -634,19 +635,24 @@ close_node (StrataSht *self, ShtGroup *g, guint level, gint64 end, GError **erro
       entry->min_quark = node->min_quark;
       entry->max_quark = node->max_quark;
     }
-  if (node->intervals_alloc > node->n_intervals)
-    {
-      node->intervals_alloc = MAX (node->n_intervals, 1);
-      node->intervals = g_renew (StrataShtInterval, node->intervals, node->intervals_alloc);
-    }
-
   _strata_sht_node_serialize (node, self->block, self->block_size);
   ok = write_all (self, self->block, self->block_size,
                   (guint64) self->block_size * (1 + (guint64) node->seq), error);
-
-  _strata_sht_node_index (node);
-  _strata_sht_cache_insert (self, node);
   _strata_sht_node_unref (node);
+
+  /* Cached in the form queries read, straight from what was written. */
+  if (ok)
+    {
+      ShtNode *closed = _strata_sht_node_deserialize (self->block, self->block_size,
+                                                      seq,
+                                                      error);
+      ok = closed != NULL;
+      if (ok)
+        {
+          _strata_sht_cache_insert (self, closed);
+          _strata_sht_node_unref (closed);
+        }
+    }
   g->branch[level] = NULL;
   return ok;
 }
@@ -669,7 +675,8 @@ grow_root (StrataSht *self, ShtGroup *g)
 {
   ShtNode *old = g->branch[0];
   ShtNode *root = _strata_sht_node_new (self->n_nodes++, SHT_NO_PARENT, SHT_NODE_CORE,
-                                        self->start_time, self->max_children);
+                                        self->start_time, self->max_children,
+                                        g->qbase, self->group_size);
   ShtChild *entry = &root->children[root->n_children++];
 
   old->parent = root->seq;
@@ -692,7 +699,7 @@ static gboolean
 has_room_for_child (StrataSht *self, const ShtNode *node)
 {
   return node->n_children < self->max_children
-         && node->used + SHT_CHILD_MAX_BYTES <= self->block_size;
+         && _strata_sht_node_size (node) + SHT_CHILD_MAX_BYTES <= self->block_size;
 }
 
 /* Opens a node at @level (> 0, where no node is open), starting just after
@@ -729,7 +736,8 @@ open_node (StrataSht *self, ShtGroup *g, guint level, GError **error)
     }
 
   node = _strata_sht_node_new (self->n_nodes++, parent->seq, SHT_NODE_LEAF,
-                               g->tree_end + 1, self->max_children);
+                               g->tree_end + 1, self->max_children,
+                               g->qbase, self->group_size);
   if (parent->children == NULL)
     parent->children = g_new0 (ShtChild, self->max_children);
   parent->kind = SHT_NODE_CORE;
@@ -760,8 +768,10 @@ get_group (StrataSht *self, guint32 quark)
     {
       ShtGroup *g = &self->groups[i];
       g->branch = g_new (ShtNode *, 1);
+      g->qbase = i * self->group_size;
       g->branch[0] = _strata_sht_node_new (self->n_nodes++, SHT_NO_PARENT, SHT_NODE_LEAF,
-                                           self->start_time, self->max_children);
+                                           self->start_time, self->max_children,
+                                           g->qbase, self->group_size);
       g->depth = 1;
       g->tree_end = self->start_time - 1;
     }
@@ -797,7 +807,7 @@ restart:
         }
       if (iv->start < node->start)
         continue;
-      if (node->used + _strata_sht_interval_size (iv, node->prev_end) <= self->block_size)
+      if (_strata_sht_node_size_with (node, iv) <= self->block_size)
         {
           _strata_sht_node_add (node, iv);
           break;

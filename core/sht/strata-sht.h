@@ -140,10 +140,10 @@ typedef struct
 
 /**
  * StrataShtOptions:
- * @block_size: size of a node on disk, a power of two from 1 KiB to 1 MiB
+ * @block_size: size of a node on disk, a power of two from 1 KiB to 64 KiB
  *   (0: %STRATA_SHT_DEFAULT_BLOCK_SIZE)
  * @max_children: children per core node, 2 to 256 (0: the default)
- * @cache_bytes: memory for decoded nodes (0: %STRATA_SHT_DEFAULT_CACHE_BYTES)
+ * @cache_bytes: memory for cached nodes (0: %STRATA_SHT_DEFAULT_CACHE_BYTES)
  * @queue_intervals: intervals the writer queue holds before the writing
  *   thread waits (0: a default of 64 Ki)
  */
@@ -169,7 +169,7 @@ typedef struct
   guint64 file_bytes;       /* nodes written so far (all of it once closed) */
   guint64 cache_hits;
   guint64 cache_misses;
-  gsize   cache_bytes;      /* memory held by decoded nodes now */
+  gsize   cache_bytes;      /* memory held by cached nodes now */
   guint64 n_clamped;        /* changes dated before the attribute's current
                                state began, moved to its start */
 } StrataShtStats;
