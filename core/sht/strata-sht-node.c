@@ -442,18 +442,20 @@ _strata_sht_node_run (const ShtNode  *node,
   return *p < *end;
 }
 
-/* Decodes the next interval of a run, checking it lies in the node;
- * FALSE if the run is damaged. */
+/* Decodes the times and type of the next interval of a run, checking
+ * they lie in the node; FALSE if the run is damaged. The value follows:
+ * _strata_sht_node_value() reads it, _strata_sht_node_skip_value() skips
+ * it (most intervals a 2D query meets hold none of its samples). */
 gboolean
-_strata_sht_node_next (const ShtNode      *node,
-                       guint32             quark,
+_strata_sht_node_head (const ShtNode      *node,
                        const guint8      **p,
                        const guint8       *end,
                        gint64             *prev_end,
-                       StrataShtInterval  *iv)
+                       gint64             *start,
+                       gint64             *iv_end,
+                       guint8             *type)
 {
-  guint64 delta, x, duration, v;
-  guint8 type;
+  guint64 delta, x, duration;
 
   if (!_strata_sht_get_varint (p, end, &delta)
       || !_strata_sht_get_varint (p, end, &x))
@@ -462,25 +464,40 @@ _strata_sht_node_next (const ShtNode      *node,
     {
       if (x != DURATION_ESCAPE || *p >= end)
         return FALSE;
-      type = *(*p)++;
+      *type = *(*p)++;
       if (!_strata_sht_get_varint (p, end, &duration) || duration <= DURATION_MAX)
         return FALSE;
     }
   else
     {
-      type = x & 7;
+      *type = x & 7;
       duration = x >> 3;
     }
-  iv->end = (gint64) ((guint64) *prev_end + delta);
-  iv->start = (gint64) ((guint64) iv->end - duration);
-  iv->quark = quark;
-  iv->flags = 0;
-  memset (&iv->value, 0, sizeof iv->value);
-  iv->value.type = type;
+  *iv_end = (gint64) ((guint64) *prev_end + delta);
+  *start = (gint64) ((guint64) *iv_end - duration);
+  /* In the node, and in time order within the run: the queries rely on
+   * both. Wrapped arithmetic shows here as an end before the previous. */
+  if (*iv_end < *prev_end || *iv_end < *start || *start < node->start || *iv_end > node->end
+      || *type > STRATA_SHT_VALUE_STRING)
+    return FALSE;
+  *prev_end = *iv_end;
+  return TRUE;
+}
+
+gboolean
+_strata_sht_node_value (guint8           type,
+                        const guint8   **p,
+                        const guint8    *end,
+                        StrataShtValue  *value)
+{
+  guint64 v;
+
+  memset (value, 0, sizeof *value);
+  value->type = type;
   switch (type)
     {
     case STRATA_SHT_VALUE_NULL:
-      break;
+      return TRUE;
     case STRATA_SHT_VALUE_INT32:
       {
         gint64 i;
@@ -489,33 +506,69 @@ _strata_sht_node_next (const ShtNode      *node,
         i = _strata_sht_unzigzag (v);
         if (i < G_MININT32 || i > G_MAXINT32)
           return FALSE;
-        iv->value.u.i32 = (gint32) i;
+        value->u.i32 = (gint32) i;
       }
-      break;
+      return TRUE;
     case STRATA_SHT_VALUE_INT64:
       if (!_strata_sht_get_varint (p, end, &v))
         return FALSE;
-      iv->value.u.i64 = _strata_sht_unzigzag (v);
-      break;
+      value->u.i64 = _strata_sht_unzigzag (v);
+      return TRUE;
     case STRATA_SHT_VALUE_DOUBLE:
       if (end - *p < 8)
         return FALSE;
       v = _strata_sht_get_u64 (*p);
-      memcpy (&iv->value.u.d, &v, 8);
+      memcpy (&value->u.d, &v, 8);
       *p += 8;
-      break;
+      return TRUE;
     case STRATA_SHT_VALUE_STRING:
       if (!_strata_sht_get_varint (p, end, &v) || v > G_MAXUINT32)
         return FALSE;
-      iv->value.u.str = (guint32) v;
-      break;
+      value->u.str = (guint32) v;
+      return TRUE;
     default:
       return FALSE;
     }
-  /* In the node, and in time order within the run: the queries rely on
-   * both. Wrapped arithmetic shows here as an end before the previous. */
-  if (iv->end < *prev_end || iv->end < iv->start || iv->start < node->start || iv->end > node->end)
+}
+
+gboolean
+_strata_sht_node_skip_value (guint8          type,
+                             const guint8  **p,
+                             const guint8   *end)
+{
+  switch (type)
+    {
+    case STRATA_SHT_VALUE_NULL:
+      return TRUE;
+    case STRATA_SHT_VALUE_DOUBLE:
+      if (end - *p < 8)
+        return FALSE;
+      *p += 8;
+      return TRUE;
+    default:
+      while (*p < end && (**p & 0x80))
+        (*p)++;
+      if (*p >= end)
+        return FALSE;
+      (*p)++;
+      return TRUE;
+    }
+}
+
+/* Decodes the next interval of a run; FALSE if the run is damaged. */
+gboolean
+_strata_sht_node_next (const ShtNode      *node,
+                       guint32             quark,
+                       const guint8      **p,
+                       const guint8       *end,
+                       gint64             *prev_end,
+                       StrataShtInterval  *iv)
+{
+  guint8 type;
+
+  if (!_strata_sht_node_head (node, p, end, prev_end, &iv->start, &iv->end, &type))
     return FALSE;
-  *prev_end = iv->end;
-  return TRUE;
+  iv->quark = quark;
+  iv->flags = 0;
+  return _strata_sht_node_value (type, p, end, &iv->value);
 }

@@ -245,6 +245,20 @@ gboolean  _strata_sht_node_run         (const ShtNode     *node,
                                         guint32            quark,
                                         const guint8     **p,
                                         const guint8     **end);
+gboolean  _strata_sht_node_head        (const ShtNode     *node,
+                                        const guint8     **p,
+                                        const guint8      *end,
+                                        gint64            *prev_end,
+                                        gint64            *start,
+                                        gint64            *iv_end,
+                                        guint8            *type);
+gboolean  _strata_sht_node_value       (guint8             type,
+                                        const guint8     **p,
+                                        const guint8      *end,
+                                        StrataShtValue    *value);
+gboolean  _strata_sht_node_skip_value  (guint8             type,
+                                        const guint8     **p,
+                                        const guint8      *end);
 gboolean  _strata_sht_node_next        (const ShtNode     *node,
                                         guint32            quark,
                                         const guint8     **p,

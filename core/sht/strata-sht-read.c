@@ -845,6 +845,7 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **e
           gint64 prev = node->start;
           StrataShtInterval iv;
           int u = q->rowmap[x - q->qmin];
+          guint64 s;
 
           if (u < 0 || !_strata_sht_node_run (node, x, &p, &end))
             continue;
@@ -857,19 +858,49 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **e
               if (i > last)
                 continue;
             }
+          /* s: the first sample not before the interval at hand. */
+          s = first;
           while (p < end)
             {
-              if (!_strata_sht_node_next (node, x, &p, end, &prev, &iv))
+              guint8 type;
+
+              if (!_strata_sht_node_head (node, &p, end, &prev, &iv.start, &iv.end, &type))
                 {
                   ok = damaged (self, node, error);
                   break;
                 }
               if (iv.start > last_t)
                 break;
+              if (s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
+                {
+                  /* Usually the next sample or so; a division otherwise. */
+                  guint k = 0;
+                  while (k++ < 4 && s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
+                    s++;
+                  if (s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
+                    s = sample_ceil (q, iv.start);
+                }
+              if (s > last || (gint64) ((guint64) q->t0 + s * q->res) > iv.end)
+                {
+                  if (!_strata_sht_node_skip_value (type, &p, end))
+                    {
+                      ok = damaged (self, node, error);
+                      break;
+                    }
+                  continue;
+                }
+              if (!_strata_sht_node_value (type, &p, end, &iv.value))
+                {
+                  ok = damaged (self, node, error);
+                  break;
+                }
+              iv.quark = x;
+              iv.flags = 0;
               record (q, &iv);
             }
         }
     }
+
   for (guint i = 0; i < node->n_children && ok; i++)
     {
       const ShtChild *c = &node->children[i];
