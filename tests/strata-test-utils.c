@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "strata-test-utils.h"
@@ -294,4 +296,38 @@ strata_test_bt_int (const StrataTestBtEvent *event,
   if (value[0] == '-')
     return g_ascii_strtoll (value, NULL, 0);
   return (gint64) g_ascii_strtoull (value, NULL, 0);
+}
+
+/* Runs strata-cli with the arguments up to NULL, and waits for it. */
+void
+strata_test_run_cli (StrataTestRun *run,
+                     const char    *first,
+                     ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *cli = g_getenv ("STRATA_CLI");
+  va_list args;
+  int wait_status;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (char *) cli);
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &run->out, &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  run->status = WEXITSTATUS (wait_status);
+}
+
+void
+strata_test_run_clear (StrataTestRun *run)
+{
+  g_free (run->out);
+  g_free (run->err);
 }

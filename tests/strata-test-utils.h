@@ -16,6 +16,19 @@ void      strata_test_copy_tree    (const char *from,
 /* TRUE if this process cannot read a file made unreadable by chmod 000
  * (false as root); strata_test_drop_root() makes it true in a subprocess. */
 gboolean  strata_test_permissions_enforced (void);
+
+/* A run of strata-cli ($STRATA_CLI): its exit status and its output. */
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} StrataTestRun;
+
+void      strata_test_run_cli      (StrataTestRun *run,
+                                    const char    *first,
+                                    ...);
+void      strata_test_run_clear    (StrataTestRun *run);
 void      strata_test_drop_root    (void);
 
 G_END_DECLS

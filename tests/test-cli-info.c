@@ -10,46 +10,6 @@
  * exit statuses (DESIGN.md: 0 success, 1 a trace could not be read,
  * 2 usage). */
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-static void
-run_cli (Run        *run,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *cli = g_getenv ("STRATA_CLI");
-  va_list args;
-  int wait_status;
-
-  g_assert_nonnull (cli);
-  g_ptr_array_add (argv, (char *) cli);
-  va_start (args, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  run->status = WEXITSTATUS (wait_status);
-}
-
 static JsonObject *
 find_trace (JsonArray  *traces,
             const char *suffix)
@@ -91,9 +51,9 @@ test_shared_traces_json (void)
   g_autoptr(GError) error = NULL;
   JsonObject *root;
   JsonArray *traces;
-  Run run;
+  StrataTestRun run;
 
-  run_cli (&run, "info", "--json", dir, NULL);
+  strata_test_run_cli (&run, "info", "--json", dir, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpstr (run.err, ==, "");
 
@@ -144,22 +104,22 @@ test_shared_traces_json (void)
                    json_object_get_object_member (find_trace (traces, "/scp_src"), "layout"),
                    "network"));
 
-  run_clear (&run);
+  strata_test_run_clear (&run);
 }
 
 static void
 test_text (void)
 {
   g_autofree char *trace = strata_test_trace_path ("wget-k-20180802-115043");
-  Run run;
+  StrataTestRun run;
 
-  run_cli (&run, "info", trace, NULL);
+  strata_test_run_cli (&run, "info", trace, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "arnaud-desktop"));
   g_assert_nonnull (strstr (run.out, "lttng-modules 2.10.6"));
   g_assert_nonnull (strstr (run.out, "28383"));
   g_assert_nonnull (strstr (run.out, "bc6716d2-0cdc-46c4-924e-01c1f9211bb8"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 }
 
 /* One unreadable trace among good ones: listed with its error, the others
@@ -176,13 +136,13 @@ test_partial_failure (void)
   g_autoptr(GError) error = NULL;
   JsonArray *traces;
   JsonObject *bad_trace;
-  Run run;
+  StrataTestRun run;
 
   strata_test_copy_tree (good_from, good);
   strata_test_copy_tree (good_from, bad);
   g_assert_true (g_file_set_contents (bad_metadata, "\x01\x02 not metadata", -1, NULL));
 
-  run_cli (&run, "info", "--json", tmp, NULL);
+  strata_test_run_cli (&run, "info", "--json", tmp, NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, bad));
   g_assert_nonnull (strstr (run.err, "invalid metadata"));
@@ -195,7 +155,7 @@ test_partial_failure (void)
   bad_trace = find_trace (traces, "/bad");
   g_assert_nonnull (strstr (json_object_get_string_member (bad_trace, "error"), "invalid metadata"));
 
-  run_clear (&run);
+  strata_test_run_clear (&run);
   strata_test_rmtree (tmp);
 }
 
@@ -203,18 +163,18 @@ static void
 test_no_trace (void)
 {
   g_autofree char *tmp = strata_test_make_tmpdir ();
-  Run run;
+  StrataTestRun run;
 
-  run_cli (&run, "info", tmp, NULL);
+  strata_test_run_cli (&run, "info", tmp, NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "No CTF trace found"));
   g_assert_nonnull (strstr (run.err, tmp));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
-  run_cli (&run, "info", "/nonexistent/strata/path", NULL);
+  strata_test_run_cli (&run, "info", "/nonexistent/strata/path", NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "/nonexistent/strata/path"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
   strata_test_rmtree (tmp);
 }
@@ -222,35 +182,35 @@ test_no_trace (void)
 static void
 test_usage (void)
 {
-  Run run;
+  StrataTestRun run;
 
-  run_cli (&run, NULL);
+  strata_test_run_cli (&run, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
-  run_cli (&run, "info", NULL);
+  strata_test_run_cli (&run, "info", NULL);
   g_assert_cmpint (run.status, ==, 2);
   g_assert_nonnull (strstr (run.err, "PATH"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
-  run_cli (&run, "info", "--no-such-option", "x", NULL);
+  strata_test_run_cli (&run, "info", "--no-such-option", "x", NULL);
   g_assert_cmpint (run.status, ==, 2);
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
-  run_cli (&run, "frobnicate", NULL);
+  strata_test_run_cli (&run, "frobnicate", NULL);
   g_assert_cmpint (run.status, ==, 2);
   g_assert_nonnull (strstr (run.err, "frobnicate"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
-  run_cli (&run, "--help", NULL);
+  strata_test_run_cli (&run, "--help", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "info"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
-  run_cli (&run, "info", "--help", NULL);
+  strata_test_run_cli (&run, "info", "--help", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "--json"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 }
 
 int

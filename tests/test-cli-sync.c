@@ -11,46 +11,6 @@
  * app/cli/README.md), its text, its exit statuses (0 every trace
  * synchronized, 1 a trace could not be read or synchronized, 2 usage). */
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-static void
-run_cli (Run        *run,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *cli = g_getenv ("STRATA_CLI");
-  va_list args;
-  int wait_status;
-
-  g_assert_nonnull (cli);
-  g_ptr_array_add (argv, (char *) cli);
-  va_start (args, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  run->status = WEXITSTATUS (wait_status);
-}
-
 static JsonObject *
 parse (JsonParser *parser,
        const char *text)
@@ -87,9 +47,9 @@ test_synctraces_json (void)
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *root, *src, *d, *transform, *matches, *pair;
   JsonArray *traces, *pairs;
-  Run run;
+  StrataTestRun run;
 
-  run_cli (&run, "sync", "--json", "--reference", dest, dir, NULL);
+  strata_test_run_cli (&run, "sync", "--json", "--reference", dest, dir, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpstr (run.err, ==, "");
 
@@ -153,16 +113,16 @@ test_synctraces_json (void)
   g_assert_true (json_object_get_boolean_member (pair, "used"));
   g_assert_false (json_object_get_boolean_member (pair, "same_clock"));
 
-  run_clear (&run);
+  strata_test_run_clear (&run);
 }
 
 static void
 test_text (void)
 {
   g_autofree char *dir = strata_test_trace_path ("synctraces");
-  Run run;
+  StrataTestRun run;
 
-  run_cli (&run, "sync", "--reference", "VM3", dir, NULL);
+  strata_test_run_cli (&run, "sync", "--reference", "VM3", dir, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "Reference: "));
   g_assert_nonnull (strstr (run.out, "scp_dest (VM3) (chosen)"));
@@ -171,7 +131,7 @@ test_text (void)
   g_assert_nonnull (strstr (run.out, "t' = 0.9999413783703139 × t + 7979650791"));
   g_assert_nonnull (strstr (run.out, "24 sent to its parent, 22 received from it"));
   g_assert_null (strstr (run.out, "NOT"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 }
 
 /* A trace with no sync events among others: flagged in the JSON, named
@@ -184,9 +144,9 @@ test_unsynchronized (void)
   g_autofree char *lone = strata_test_trace_path ("flipping-endianness");
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *root, *trace;
-  Run run;
+  StrataTestRun run;
 
-  run_cli (&run, "sync", "--json", src, dest, lone, NULL);
+  strata_test_run_cli (&run, "sync", "--json", src, dest, lone, NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, lone));
   g_assert_nonnull (strstr (run.err, "not synchronized"));
@@ -202,39 +162,39 @@ test_unsynchronized (void)
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (trace, "problems")), >, 0);
   g_assert_true (json_object_get_boolean_member (find_trace (json_object_get_array_member (root, "traces"),
                                                              "/scp_src"), "synchronized"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
   /* The text says so too */
-  run_cli (&run, "sync", src, dest, lone, NULL);
+  strata_test_run_cli (&run, "sync", src, dest, lone, NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.out, "NO (not synchronized)"));
   g_assert_nonnull (strstr (run.out, "1 of 3 traces NOT synchronized"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 }
 
 static void
 test_usage (void)
 {
   g_autofree char *dir = strata_test_trace_path ("synctraces");
-  Run run;
+  StrataTestRun run;
 
-  run_cli (&run, "sync", NULL);
+  strata_test_run_cli (&run, "sync", NULL);
   g_assert_cmpint (run.status, ==, 2);
   g_assert_nonnull (strstr (run.err, "no PATH given"));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
-  run_cli (&run, "sync", "--reference", "nowhere", dir, NULL);
+  strata_test_run_cli (&run, "sync", "--reference", "nowhere", dir, NULL);
   g_assert_cmpint (run.status, ==, 2);
   g_assert_nonnull (strstr (run.err, "\"nowhere\""));
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
-  run_cli (&run, "sync", "--no-such-option", dir, NULL);
+  strata_test_run_cli (&run, "sync", "--no-such-option", dir, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  run_clear (&run);
+  strata_test_run_clear (&run);
 
-  run_cli (&run, "sync", "/nonexistent/strata/traces", NULL);
+  strata_test_run_cli (&run, "sync", "/nonexistent/strata/traces", NULL);
   g_assert_cmpint (run.status, ==, 1);
-  run_clear (&run);
+  strata_test_run_clear (&run);
 }
 
 int
