@@ -57,9 +57,6 @@ G_BEGIN_DECLS
 
 /* The most a child entry can take once encoded (five varints). */
 #define SHT_CHILD_MAX_BYTES     35
-/* The most an interval can take: end delta, duration, quark and type,
- * value. */
-#define SHT_INTERVAL_MAX_BYTES  (10 + 1 + 10 + 10)
 
 #define SHT_NO_PARENT  G_MAXUINT32
 
