@@ -9,6 +9,7 @@
 
 #include "sht-oracle.h"
 #include "strata-sht.h"
+#include "strata-sht-private.h"
 #include "strata-test-utils.h"
 
 /*
@@ -2795,6 +2796,34 @@ static const Scenario scenarios[] = {
     .n_intervals = 2000000, .n_checkpoints = 8, .n_readers = 2, .n_queries = 60000 },
 };
 
+/* Both CRC-32C implementations (the processor's instruction, when it has
+ * one, and the tables) on the standard check value and on data of every
+ * alignment and length, split at every point. */
+static void
+test_crc32c (void)
+{
+  guint8 data[300];
+  GRand *rand = g_rand_new_with_seed (7);
+
+  g_assert_cmphex (_strata_sht_crc32c (0, "123456789", 9), ==, 0xe3069283);
+  g_assert_cmphex (_strata_sht_crc32c_portable (0, "123456789", 9), ==, 0xe3069283);
+  g_assert_cmphex (_strata_sht_crc32c (0, "", 0), ==, 0);
+
+  for (guint i = 0; i < sizeof data; i++)
+    data[i] = g_rand_int (rand) & 0xff;
+  for (guint off = 0; off < 8; off++)
+    for (guint len = 0; len + off <= sizeof data; len += 7)
+      {
+        guint32 whole = _strata_sht_crc32c_portable (0, data + off, len);
+        guint split = len / 3;
+
+        g_assert_cmphex (_strata_sht_crc32c (0, data + off, len), ==, whole);
+        g_assert_cmphex (_strata_sht_crc32c (_strata_sht_crc32c (0, data + off, split),
+                                             data + off + split, len - split), ==, whole);
+      }
+  g_rand_free (rand);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2815,6 +2844,7 @@ main (int   argc,
   ADD ("range", test_range);
 #undef ADD
   g_test_add_func ("/strata/sht/value-equal", test_value_equal);
+  g_test_add_func ("/strata/sht/crc32c", test_crc32c);
 
   for (guint i = 0; i < G_N_ELEMENTS (scenarios); i++)
     {
