@@ -1290,6 +1290,16 @@ next_decision (Sim    *sim,
 /* Ground truth                                                           */
 /* ---------------------------------------------------------------------- */
 
+/* Whether a trace shows the interrupt being handled on @c: device
+ * interrupts and softirqs are written, the local timer is not (it has no
+ * irq_handler_entry), so its short handling counts, in the ground truth as
+ * in any analysis of the traces, in the context it interrupted. */
+static inline gboolean
+irq_visible (const SimCpu *c)
+{
+  return c->irq > 0 || c->irq == IRQ_SOFTIRQ;
+}
+
 static char *
 leaf_row (SimCpu *p)
 {
@@ -1299,7 +1309,7 @@ leaf_row (SimCpu *p)
   const char *status;
   g_autofree char *vcpu = NULL;
 
-  if (leaf->irq == 0 && t->phase == PHASE_VMM)
+  if (!irq_visible (leaf) && t->phase == PHASE_VMM)
     {
       /* The hypervisor working for a guest: the guest's row, the
        * hypervisor thread's tid. For L0 handling an L2 exit, the guest is
@@ -1311,7 +1321,7 @@ leaf_row (SimCpu *p)
       return g_strdup_printf ("%s\t%d\t%u\t%d\t-\t-\tvmm", v->m->name, v->m->layer, v->id, t->tid);
     }
 
-  if (leaf->irq != 0)
+  if (irq_visible (leaf))
     status = "kernel";
   else if (t->phase == PHASE_IDLE)
     status = "idle";

@@ -83,6 +83,10 @@ strata_sync_options_init (StrataSyncOptions *options)
   options->max_threads = 0;
   options->progress = NULL;
   options->progress_data = NULL;
+  options->observe = NULL;
+  options->observe_kinds = NULL;
+  options->n_observe_kinds = 0;
+  options->observe_data = NULL;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -94,7 +98,13 @@ batch_cb (StrataEventBatch **batch,
           gpointer           user_data)
 {
   ReaderData *data = user_data;
-  GArray *chunk = g_array_sized_new (FALSE, FALSE, sizeof (StrataSyncRecord), (*batch)->n_events);
+  const StrataSyncOptions *options = data->pass->options;
+  GArray *chunk;
+
+  if (options->observe != NULL)
+    options->observe (data->trace->index, *batch, options->observe_data);
+
+  chunk = g_array_sized_new (FALSE, FALSE, sizeof (StrataSyncRecord), (*batch)->n_events);
 
   for (guint i = 0; i < (*batch)->n_events; i++)
     {
@@ -135,10 +145,15 @@ read_trace (gpointer data,
 
       if (reader != NULL)
         {
+          const StrataSyncOptions *options = pass->options;
           guint n_kinds;
           const StrataEventKind *kinds = strata_sync_get_event_kinds (&n_kinds);
+          g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (StrataEventKind));
 
-          strata_trace_reader_set_kinds (reader, kinds, n_kinds);
+          g_array_append_vals (all, kinds, n_kinds);
+          if (options->observe != NULL && options->n_observe_kinds > 0)
+            g_array_append_vals (all, options->observe_kinds, options->n_observe_kinds);
+          strata_trace_reader_set_kinds (reader, (const StrataEventKind *) (gpointer) all->data, all->len);
           strata_trace_reader_run (reader, batch_cb, &reader_data, pass->cancellable, &error);
           info = strata_trace_info_ref (strata_trace_reader_get_info (reader));
         }
@@ -510,8 +525,11 @@ strata_sync_run (const char * const       *paths,
       key = strata_sync_cache_make_key (paths, options->reference, NULL);
       if (key != NULL)
         {
-          g_autoptr(GBytes) cached = strata_sync_cache_lookup (options->cache, key, &cache_error);
+          g_autoptr(GBytes) cached = NULL;
 
+          /* An observer needs the traces read: the cache is only written */
+          if (options->observe == NULL)
+            cached = strata_sync_cache_lookup (options->cache, key, &cache_error);
           if (cached != NULL)
             result = _strata_sync_result_deserialize (g_bytes_get_data (cached, NULL),
                                                       g_bytes_get_size (cached), paths, &cache_error);

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "strata-event.h"
 #include "strata-sync-cache.h"
 #include "strata-sync-result.h"
 
@@ -22,6 +23,22 @@ typedef void (*StrataSyncProgressFunc) (guint    n_done,
                                         gpointer user_data);
 
 /**
+ * StrataSyncObserveFunc:
+ * @trace_index: which trace, in the order of the paths given
+ * @batch: records of the trace in time order: the sync events and the
+ *   options' @observe_kinds
+ * @user_data: the options' @observe_data
+ *
+ * Sees every batch pass 1 reads, on the reader thread of that trace
+ * (one trace is read by one thread at a time, so data kept per trace
+ * needs no lock). Lets another analysis learn what it needs in the same
+ * reading, instead of reading the traces once more.
+ */
+typedef void (*StrataSyncObserveFunc) (guint                   trace_index,
+                                       const StrataEventBatch *batch,
+                                       gpointer                user_data);
+
+/**
  * StrataSyncOptions:
  * @reference: (nullable): the trace whose clock is the reference, by path
  *   or host name; %NULL: the physical host (a trace that runs virtual
@@ -31,6 +48,12 @@ typedef void (*StrataSyncProgressFunc) (guint    n_done,
  * @max_threads: traces read at once (0: one per processor)
  * @progress: (nullable): called as traces are read
  * @progress_data: for @progress
+ * @observe: (nullable): sees every batch read; forces the traces to be read
+ *   even when @cache holds the result (the cache is then only written)
+ * @observe_kinds: (array length=n_observe_kinds): kinds read for @observe
+ *   besides the sync events
+ * @n_observe_kinds: their number
+ * @observe_data: for @observe
  *
  * How to synchronize.
  */
@@ -41,6 +64,10 @@ typedef struct
   guint                   max_threads;
   StrataSyncProgressFunc  progress;
   gpointer                progress_data;
+  StrataSyncObserveFunc   observe;
+  const StrataEventKind  *observe_kinds;
+  guint                   n_observe_kinds;
+  gpointer                observe_data;
 } StrataSyncOptions;
 
 void              strata_sync_options_init (StrataSyncOptions        *options);
