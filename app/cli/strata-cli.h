@@ -23,6 +23,9 @@ typedef struct
 int   strata_cli_info        (StrataCliContext *ctx);
 int   strata_cli_simulate    (StrataCliContext *ctx);
 int   strata_cli_sync        (StrataCliContext *ctx);
+int   strata_cli_analyze     (StrataCliContext *ctx);
+int   strata_cli_query       (StrataCliContext *ctx);
+int   strata_cli_stats       (StrataCliContext *ctx);
 
 void  strata_cli_print_json  (JsonNode         *node);
 int   strata_cli_usage_error (GOptionContext   *context,

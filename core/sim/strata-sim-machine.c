@@ -666,7 +666,7 @@ statedump_step (Sim     *sim,
             }
           strata_sim_tracer_statedump_process (m->tracer, c->id, ts, dumped->tid, dumped->pid,
                                                dumped->ppid, dumped->comm,
-                                               dumped->kind == TASK_NORMAL ? 0 : 1,
+                                               dumped->kind == TASK_NORMAL || dumped->kind == TASK_VCPU ? 0 : 1,
                                                dumped == t ? 1 : 5, 0,
                                                dumped == t ? 6 : dumped->state == STATE_RUNNABLE ? 2 : 5,
                                                dumped->cpu->id, levels, dumped->ns_levels);
@@ -1325,8 +1325,8 @@ leaf_row (SimCpu *p)
     status = "kernel";
   else if (t->phase == PHASE_IDLE)
     status = "idle";
-  else if (t->phase == PHASE_USER)
-    status = "user";
+  else if (t->phase == PHASE_USER && t->kind != TASK_KTHREAD && t->kind != TASK_VHOST)
+    status = "user";   /* kernel threads have no user space */
   else
     status = "kernel";
 

@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "strata-cli"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "strata-analysis.h"
+#include "strata-analysis-private.h"
+#include "strata-cli.h"
+#include "strata-experiment.h"
+#include "strata-sync-cache.h"
+#include "strata-trace-discovery.h"
+
+/*
+ * analyze, query and stats: each finds the experiment's analysis in the
+ * cache, or runs it. An analysis is cached as its SHT and a JSON file of
+ * its summary and statistics, both named after the identity of the traces
+ * (paths, sizes, modification times, clock uuids) and the options; the
+ * JSON is written last, so a run killed before the end leaves nothing
+ * that a later run trusts.
+ */
+
+typedef struct
+{
+  StrataExperimentResult *result;
+  GError                 *error;
+  gboolean                done;
+  gboolean                show_progress;
+} AnalyzeRun;
+
+typedef struct
+{
+  char     *sht_path;
+  JsonNode *summary;
+  JsonNode *stats;
+  gboolean  from_cache;
+} Analysis;
+
+static void
+analysis_clear (Analysis *a)
+{
+  g_clear_pointer (&a->sht_path, g_free);
+  g_clear_pointer (&a->summary, json_node_unref);
+  g_clear_pointer (&a->stats, json_node_unref);
+}
+
+static void
+progress_cb (const StrataExperimentProgress *progress,
+             gpointer                        user_data)
+{
+  /* On the worker thread: stderr is fine from any thread. */
+  switch (progress->phase)
+    {
+    case STRATA_EXPERIMENT_DISCOVER:
+      g_printerr (_("\r\033[KFinding traces…"));
+      break;
+    case STRATA_EXPERIMENT_SYNC:
+      g_printerr (_("\r\033[KSynchronizing… %3.0f %%"), progress->fraction * 100);
+      break;
+    case STRATA_EXPERIMENT_FUSE:
+      g_printerr (_("\r\033[KAnalysing… %3.0f %%, %.2f M events/s"),
+                  progress->fraction * 100, progress->events_per_s / 1e6);
+      break;
+    case STRATA_EXPERIMENT_DONE:
+    default:
+      g_printerr ("\r\033[K");
+      break;
+    }
+}
+
+static void
+run_cb (GObject      *object,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  AnalyzeRun *run = user_data;
+
+  run->result = strata_experiment_run_finish (result, &run->error);
+  run->done = TRUE;
+}
+
+static char *
+default_cache_dir (void)
+{
+  const char *dir = g_getenv ("STRATA_CACHE_DIR");
+
+  if (dir != NULL && dir[0] != '\0')
+    return g_strdup (dir);
+  return g_build_filename (g_get_user_cache_dir (), "strata", NULL);
+}
+
+static gboolean
+load_cached (const char  *json_path,
+             const char  *sht_path,
+             Analysis    *out)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(StrataAnalysis) analysis = NULL;
+  JsonObject *root;
+
+  if (!g_file_test (json_path, G_FILE_TEST_IS_REGULAR)
+      || !json_parser_load_from_file (parser, json_path, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return FALSE;
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (!json_object_has_member (root, "summary") || !json_object_has_member (root, "stats"))
+    return FALSE;
+  /* The SHT must open, whole and of this analysis version */
+  analysis = strata_analysis_open (sht_path, 0, NULL);
+  if (analysis == NULL)
+    return FALSE;
+
+  out->sht_path = g_strdup (sht_path);
+  out->summary = json_node_copy (json_object_get_member (root, "summary"));
+  out->stats = json_node_copy (json_object_get_member (root, "stats"));
+  out->from_cache = TRUE;
+  return TRUE;
+}
+
+/* The analysis of @paths: from the cache, or run now. */
+static gboolean
+get_analysis (StrataCliContext  *ctx,
+              char             **paths,
+              const char        *cache_dir_arg,
+              const char        *reference,
+              gboolean           force,
+              Analysis          *out,
+              GError           **error)
+{
+  g_autofree char *cache_dir = cache_dir_arg != NULL ? g_strdup (cache_dir_arg) : default_cache_dir ();
+  g_autoptr(GPtrArray) locations = NULL;
+  g_autoptr(GPtrArray) trace_paths = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *sht_path = NULL;
+  g_autofree char *json_path = NULL;
+  g_autofree char *json_part = NULL;
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  StrataExperimentOptions options;
+  AnalyzeRun run = { 0 };
+
+  /* The identity of the traces below the paths, and the options */
+  locations = strata_trace_discover ((const char * const *) paths, NULL, ctx->cancellable, error);
+  if (locations == NULL)
+    return FALSE;
+  trace_paths = g_ptr_array_new ();
+  for (guint i = 0; i < locations->len; i++)
+    g_ptr_array_add (trace_paths, ((StrataTraceLocation *) g_ptr_array_index (locations, i))->path);
+  g_ptr_array_add (trace_paths, NULL);
+  if (locations->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No trace found below %s%s"),
+                   paths[0], paths[1] != NULL ? _(" and the other paths given") : "");
+      return FALSE;
+    }
+  key = strata_experiment_make_key ((const char * const *) trace_paths->pdata, reference, error);
+  if (key == NULL)
+    return FALSE;
+  name = g_strdup (key);
+  if (g_mkdir_with_parents (cache_dir, 0700) < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot create the cache folder %s: %s"), cache_dir, g_strerror (saved));
+      return FALSE;
+    }
+  sht_path = g_strdup_printf ("%s/%.32s.sht", cache_dir, name);
+  json_path = g_strdup_printf ("%s/%.32s.json", cache_dir, name);
+  json_part = g_strdup_printf ("%s.part", json_path);
+
+  if (!force && load_cached (json_path, sht_path, out))
+    return TRUE;
+  g_unlink (json_path);
+
+  strata_experiment_options_init (&options);
+  options.sht_path = sht_path;
+  options.reference = reference;
+  run.show_progress = isatty (STDERR_FILENO);
+  if (run.show_progress)
+    options.progress = progress_cb;
+
+  strata_experiment_run_async ((const char * const *) paths, &options, ctx->cancellable, run_cb, &run);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (run.show_progress)
+    g_printerr ("\r\033[K");
+  if (run.result == NULL)
+    {
+      g_propagate_error (error, run.error);
+      return FALSE;
+    }
+
+  out->sht_path = g_strdup (run.result->sht_path);
+  out->summary = json_node_copy (run.result->summary);
+  out->stats = json_node_copy (run.result->stats);
+  out->from_cache = FALSE;
+  strata_experiment_result_free (run.result);
+
+  /* Cached only once complete, and only then trusted */
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "summary");
+  json_builder_add_value (b, json_node_copy (out->summary));
+  json_builder_set_member_name (b, "stats");
+  json_builder_add_value (b, json_node_copy (out->stats));
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  generator = json_generator_new ();
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  if (!g_file_set_contents (json_part, text, -1, NULL) || g_rename (json_part, json_path) < 0)
+    {
+      g_unlink (json_part);
+      g_printerr (_("%s: warning: cannot write the cache %s: the next run analyses again\n"),
+                  g_get_prgname (), json_path);
+    }
+  return TRUE;
+}
+
+static void
+print_problems (JsonNode *summary)
+{
+  JsonObject *root = json_node_get_object (summary);
+  JsonArray *problems = json_object_get_array_member (root, "problems");
+
+  for (guint i = 0; problems != NULL && i < json_array_get_length (problems); i++)
+    g_printerr ("%s: %s\n", g_get_prgname (), json_array_get_string_element (problems, i));
+}
+
+static int
+summary_exit_status (JsonNode *summary)
+{
+  JsonArray *traces = json_object_get_array_member (json_node_get_object (summary), "traces");
+
+  for (guint i = 0; i < json_array_get_length (traces); i++)
+    if (!json_object_get_boolean_member (json_array_get_object_element (traces, i), "complete")
+        && !json_object_get_null_member (json_array_get_object_element (traces, i), "machine"))
+      return STRATA_CLI_EXIT_FAILURE;
+  return STRATA_CLI_EXIT_OK;
+}
+
+static void
+print_machine_tree (JsonArray  *machines,
+                    const char *parent,
+                    guint       depth)
+{
+  for (guint i = 0; i < json_array_get_length (machines); i++)
+    {
+      JsonObject *m = json_array_get_object_element (machines, i);
+      const char *p = json_object_get_null_member (m, "parent") ? NULL : json_object_get_string_member (m, "parent");
+      JsonArray *containers = json_object_get_array_member (m, "containers");
+
+      if (g_strcmp0 (p, parent) != 0)
+        continue;
+      g_print ("%*s%s  L%" G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT " %s%s, %" G_GINT64_FORMAT " events\n",
+               (int) depth * 2 + 2, "", json_object_get_string_member (m, "name"),
+               json_object_get_int_member (m, "layer"), json_object_get_string_member (m, "kind"),
+               json_object_get_int_member (m, "cpus"),
+               g_str_equal (json_object_get_string_member (m, "kind"), "vm") ? "vCPUs" : "CPUs",
+               json_object_get_boolean_member (m, "traced") ? "" : _(" (not traced)"),
+               json_object_get_int_member (m, "events"));
+      for (guint k = 0; k < json_array_get_length (containers); k++)
+        {
+          JsonObject *c = json_array_get_object_element (containers, k);
+
+          g_print ("%*scontainer %" G_GINT64_FORMAT " (level %" G_GINT64_FORMAT "), %u threads\n",
+                   (int) depth * 2 + 6, "", json_object_get_int_member (c, "pid_ns_inum"),
+                   json_object_get_int_member (c, "level"),
+                   json_array_get_length (json_object_get_array_member (c, "threads")));
+        }
+      print_machine_tree (machines, json_object_get_string_member (m, "name"), depth + 1);
+    }
+}
+
+static void
+print_summary_text (const Analysis *a)
+{
+  JsonObject *root = json_node_get_object (a->summary);
+  JsonObject *timings = json_object_get_object_member (root, "timings");
+  JsonObject *sht = json_object_get_object_member (root, "sht");
+
+  g_print (_("Machines:\n"));
+  print_machine_tree (json_object_get_array_member (root, "machines"), NULL, 0);
+  g_print (_("Events: %" G_GINT64_FORMAT ", threads: %" G_GINT64_FORMAT "\n"),
+           json_object_get_int_member (root, "events"), json_object_get_int_member (root, "threads"));
+  g_print (_("Time: %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " ns (%.3f s)\n"),
+           json_object_get_int_member (root, "start_ns"), json_object_get_int_member (root, "end_ns"),
+           (json_object_get_int_member (root, "end_ns") - json_object_get_int_member (root, "start_ns")) / 1e9);
+  if (a->from_cache)
+    g_print (_("Analysis: from the cache (%s)\n"), a->sht_path);
+  else
+    g_print (_("Analysis: %.2f s (sync %.2f s), %.2f M events/s; %s, %.1f MiB\n"),
+             json_object_get_int_member (timings, "total_ms") / 1e3,
+             json_object_get_int_member (timings, "sync_ms") / 1e3,
+             json_object_get_int_member (timings, "events_per_s") / 1e6,
+             a->sht_path, json_object_get_int_member (sht, "bytes") / 1048576.0);
+}
+
+typedef struct
+{
+  gboolean  json;
+  gboolean  csv;
+  gboolean  force;
+  char     *cache_dir;
+  char     *reference;
+  char     *at;
+  GStrv     args;
+} Args;
+
+static void
+args_clear (Args *args)
+{
+  g_free (args->cache_dir);
+  g_free (args->reference);
+  g_free (args->at);
+  g_strfreev (args->args);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Args, args_clear)
+
+static int
+parse (StrataCliContext *ctx,
+       Args             *args,
+       const char       *summary,
+       gboolean          with_at,
+       gboolean          with_csv,
+       GOptionContext  **context_out)
+{
+  g_autoptr(GError) error = NULL;
+  GOptionContext *context;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &args->json, N_("Print JSON"), NULL },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &args->cache_dir,
+      N_("Where analyses are cached (default: $STRATA_CACHE_DIR, else the user cache folder)"), N_("DIR") },
+    { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &args->reference,
+      N_("The trace whose clock is the reference, by path or host name (default: the physical host)"),
+      N_("TRACE") },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &args->force, N_("Analyse again, even if cached"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->args, NULL, N_("PATH…") },
+    { NULL }
+  };
+  GOptionEntry at_entries[] = {
+    { "at", 't', 0, G_OPTION_ARG_STRING, &args->at,
+      N_("Times, in ns of the reference clock (absolute), separated by commas"), N_("T[,T…]") },
+    { NULL }
+  };
+  GOptionEntry csv_entries[] = {
+    { "csv", 0, 0, G_OPTION_ARG_NONE, &args->csv, N_("Print CSV"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (NULL);
+  *context_out = context;
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (with_at)
+    g_option_context_add_main_entries (context, at_entries, GETTEXT_PACKAGE);
+  if (with_csv)
+    g_option_context_add_main_entries (context, csv_entries, GETTEXT_PACKAGE);
+
+  if (!g_option_context_parse (context, &ctx->argc, &ctx->argv, &error))
+    return strata_cli_usage_error (context, "%s", error->message);
+  if (args->args == NULL || args->args[0] == NULL)
+    return strata_cli_usage_error (context, "%s", _("no PATH given"));
+  if (args->json && args->csv)
+    return strata_cli_usage_error (context, "%s", _("--json and --csv cannot be used together"));
+  return -1;
+}
+
+static int
+fail (GError *error)
+{
+  g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+  return STRATA_CLI_EXIT_FAILURE;
+}
+
+int
+strata_cli_analyze (StrataCliContext *ctx)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(Args) args = { 0 };
+  Analysis a = { 0 };
+  int ret;
+
+  ret = parse (ctx, &args,
+               _("Finds every CTF trace below the PATHs, synchronizes them, identifies the "
+                 "machines (hosts, VMs, nested VMs, containers) and fuses them: what every "
+                 "physical CPU executed, for every layer. The result is cached: a later "
+                 "query, stats or render of the same traces does not read them again."),
+               FALSE, FALSE, &context);
+  if (ret >= 0)
+    return ret;
+
+  if (!get_analysis (ctx, args.args, args.cache_dir, args.reference, args.force, &a, &error))
+    return fail (error);
+
+  if (args.json)
+    {
+      json_object_set_boolean_member (json_node_get_object (a.summary), "from_cache", a.from_cache);
+      strata_cli_print_json (a.summary);
+    }
+  else
+    print_summary_text (&a);
+  print_problems (a.summary);
+  ret = summary_exit_status (a.summary);
+  analysis_clear (&a);
+  return ret;
+}
+
+static gboolean
+parse_times (const char  *text,
+             GArray      *times,
+             GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", 0);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      gint64 t;
+      char *end = NULL;
+
+      g_strstrip (parts[i]);
+      errno = 0;
+      t = g_ascii_strtoll (parts[i], &end, 10);
+      if (parts[i][0] == '\0' || end == NULL || *end != '\0' || errno != 0)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--at: “%s” is not a time in nanoseconds"), parts[i]);
+          return FALSE;
+        }
+      g_array_append_val (times, t);
+    }
+  return TRUE;
+}
+
+static void
+print_query_text (JsonNode *node)
+{
+  JsonArray *samples = json_node_get_array (node);
+
+  for (guint i = 0; i < json_array_get_length (samples); i++)
+    {
+      JsonObject *s = json_array_get_object_element (samples, i);
+      JsonArray *cpus = json_object_get_array_member (s, "cpus");
+      JsonArray *vcpus = json_object_get_array_member (s, "vcpus");
+
+      g_print ("t = %" G_GINT64_FORMAT "\n", json_object_get_int_member (s, "t"));
+      g_print ("  %-8s %-4s %-12s %-5s %-5s %-8s %-16s %-12s %s\n", "host", "cpu", "machine", "layer",
+               "vcpu", "tid", "comm", "container", "status");
+      for (guint k = 0; k < json_array_get_length (cpus); k++)
+        {
+          JsonObject *c = json_array_get_object_element (cpus, k);
+          g_autofree char *vcpu = json_object_get_null_member (c, "vcpu") ? g_strdup ("-")
+                                  : g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (c, "vcpu"));
+          g_autofree char *tid = json_object_get_null_member (c, "tid") ? g_strdup ("?")
+                                 : g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (c, "tid"));
+
+          g_print ("  %-8s %-4" G_GINT64_FORMAT " %-12s %-5" G_GINT64_FORMAT " %-5s %-8s %-16s %-12s %s\n",
+                   json_object_get_string_member (c, "host"), json_object_get_int_member (c, "cpu"),
+                   json_object_get_string_member (c, "machine"), json_object_get_int_member (c, "layer"),
+                   vcpu, tid,
+                   json_object_get_null_member (c, "comm") ? "?" : json_object_get_string_member (c, "comm"),
+                   json_object_get_null_member (c, "container") ? "-" : json_object_get_string_member (c, "container"),
+                   json_object_get_string_member (c, "detail"));
+        }
+      for (guint k = 0; k < json_array_get_length (vcpus); k++)
+        {
+          JsonObject *v = json_array_get_object_element (vcpus, k);
+
+          g_print ("  vCPU %s/%" G_GINT64_FORMAT ": %s%s%s\n", json_object_get_string_member (v, "machine"),
+                   json_object_get_int_member (v, "vcpu"), json_object_get_string_member (v, "state"),
+                   json_object_get_null_member (v, "exit_reason") ? "" : _(", last exit "),
+                   json_object_get_null_member (v, "exit_reason") ? "" : json_object_get_string_member (v, "exit_reason"));
+        }
+    }
+}
+
+int
+strata_cli_query (StrataCliContext *ctx)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(StrataAnalysis) analysis = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_auto(Args) args = { 0 };
+  Analysis a = { 0 };
+  int ret;
+
+  ret = parse (ctx, &args,
+               _("Prints what every physical CPU executed at each time T (machine, layer, vCPU, "
+                 "thread, container, status) and the state of every vCPU. The traces are "
+                 "analysed first unless their analysis is cached."),
+               TRUE, FALSE, &context);
+  if (ret >= 0)
+    return ret;
+  if (args.at == NULL)
+    return strata_cli_usage_error (context, "%s", _("--at is required"));
+  if (!parse_times (args.at, times, &error))
+    return strata_cli_usage_error (context, "%s", error->message);
+
+  if (!get_analysis (ctx, args.args, args.cache_dir, args.reference, args.force, &a, &error))
+    return fail (error);
+  analysis = strata_analysis_open (a.sht_path, 0, &error);
+  if (analysis == NULL)
+    {
+      analysis_clear (&a);
+      return fail (error);
+    }
+  for (guint i = 0; i < times->len; i++)
+    {
+      gint64 t = g_array_index (times, gint64, i);
+
+      if (t < strata_analysis_get_start_time (analysis) || t > strata_analysis_get_end_time (analysis))
+        {
+          analysis_clear (&a);
+          return strata_cli_usage_error (NULL, _("--at: %" G_GINT64_FORMAT " is outside the traces, which go "
+                                                 "from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " ns"),
+                                         t, strata_analysis_get_start_time (analysis),
+                                         strata_analysis_get_end_time (analysis));
+        }
+    }
+  node = strata_analysis_query_json (analysis, (const gint64 *) (gpointer) times->data, times->len, &error);
+  analysis_clear (&a);
+  if (node == NULL)
+    return fail (error);
+  if (args.json)
+    strata_cli_print_json (node);
+  else
+    print_query_text (node);
+  return STRATA_CLI_EXIT_OK;
+}
+
+static void
+print_csv_value (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_NULL (node))
+    return;
+  if (json_node_get_value_type (node) == G_TYPE_STRING)
+    {
+      g_autofree char *escaped = NULL;
+      const char *s = json_node_get_string (node);
+      GString *str = g_string_new ("\"");
+
+      for (const char *p = s; *p != '\0'; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (str, '"');
+          g_string_append_c (str, *p);
+        }
+      g_string_append_c (str, '"');
+      escaped = g_string_free (str, FALSE);
+      fputs (escaped, stdout);
+    }
+  else if (json_node_get_value_type (node) == G_TYPE_INT64)
+    printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+  else if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+    fputs (json_node_get_boolean (node) ? "true" : "false", stdout);
+  else if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    printf ("%.17g", json_node_get_double (node));
+}
+
+/* One table: the scalar members of the array's objects, as columns */
+static void
+print_csv_table (const char *name,
+                 JsonArray  *rows)
+{
+  g_autoptr(GList) members = NULL;
+
+  if (json_array_get_length (rows) == 0)
+    return;
+  members = json_object_get_members (json_array_get_object_element (rows, 0));
+  printf ("# %s\n", name);
+  for (GList *l = members; l != NULL; l = l->next)
+    if (JSON_NODE_HOLDS_VALUE (json_object_get_member (json_array_get_object_element (rows, 0), l->data))
+        || JSON_NODE_HOLDS_NULL (json_object_get_member (json_array_get_object_element (rows, 0), l->data)))
+      printf ("%s%s", l == members ? "" : ",", (const char *) l->data);
+  putchar ('\n');
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          JsonNode *v = json_object_get_member (row, l->data);
+
+          if (v == NULL || !(JSON_NODE_HOLDS_VALUE (v) || JSON_NODE_HOLDS_NULL (v)))
+            continue;
+          if (l != members)
+            putchar (',');
+          print_csv_value (v);
+        }
+      putchar ('\n');
+    }
+  putchar ('\n');
+}
+
+static void
+print_stats_text (JsonNode *stats)
+{
+  JsonObject *root = json_node_get_object (stats);
+  JsonArray *vcpus = json_object_get_array_member (root, "vcpus");
+  JsonArray *lat = json_object_get_array_member (root, "wakeup_latency");
+
+  if (json_array_get_length (vcpus) > 0)
+    {
+      g_print ("%-14s %-4s %12s %12s %12s %12s %8s\n", _("vCPU"), "", _("running ms"), _("vmm ms"),
+               _("preempted ms"), _("idle ms"), _("exits"));
+      for (guint i = 0; i < json_array_get_length (vcpus); i++)
+        {
+          JsonObject *v = json_array_get_object_element (vcpus, i);
+
+          g_print ("%-14s %-4" G_GINT64_FORMAT " %12.3f %12.3f %12.3f %12.3f %8" G_GINT64_FORMAT "\n",
+                   json_object_get_string_member (v, "machine"), json_object_get_int_member (v, "vcpu"),
+                   json_object_get_int_member (v, "running_ns") / 1e6, json_object_get_int_member (v, "vmm_ns") / 1e6,
+                   json_object_get_int_member (v, "preempted_ns") / 1e6, json_object_get_int_member (v, "idle_ns") / 1e6,
+                   json_object_get_int_member (v, "exits"));
+        }
+    }
+  if (json_array_get_length (lat) > 0)
+    {
+      g_print (_("\nWake-up latency (scheduled: wakeup to switch-in, in the thread's kernel; "
+                 "executing: until it runs on a physical CPU)\n"));
+      for (guint i = 0; i < json_array_get_length (lat); i++)
+        {
+          JsonObject *l = json_array_get_object_element (lat, i);
+          JsonObject *s = json_object_get_object_member (l, "scheduled");
+          JsonObject *e = json_object_get_object_member (l, "executing");
+
+          g_print (_("  L%" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " wakeups, scheduled mean %.1f µs p99 %.1f µs; "
+                     "executing mean %.1f µs p99 %.1f µs\n"),
+                   json_object_get_int_member (l, "layer"), json_object_get_int_member (s, "count"),
+                   json_object_get_int_member (s, "mean_ns") / 1e3, json_object_get_int_member (s, "p99_ns") / 1e3,
+                   json_object_get_int_member (e, "mean_ns") / 1e3, json_object_get_int_member (e, "p99_ns") / 1e3);
+        }
+    }
+}
+
+int
+strata_cli_stats (StrataCliContext *ctx)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(Args) args = { 0 };
+  Analysis a = { 0 };
+  int ret;
+
+  ret = parse (ctx, &args,
+               _("Per VM and vCPU: time running, in the hypervisor, preempted and idle, and the "
+                 "exits by reason; per physical CPU, the time each machine used; per thread, "
+                 "its CPU time; wake-up latencies per layer."),
+               FALSE, TRUE, &context);
+  if (ret >= 0)
+    return ret;
+
+  if (!get_analysis (ctx, args.args, args.cache_dir, args.reference, args.force, &a, &error))
+    return fail (error);
+
+  if (args.json)
+    strata_cli_print_json (a.stats);
+  else if (args.csv)
+    {
+      JsonObject *root = json_node_get_object (a.stats);
+
+      print_csv_table ("vcpus", json_object_get_array_member (root, "vcpus"));
+      print_csv_table ("threads", json_object_get_array_member (root, "threads"));
+    }
+  else
+    print_stats_text (a.stats);
+  print_problems (a.summary);
+  ret = summary_exit_status (a.summary);
+  analysis_clear (&a);
+  return ret;
+}

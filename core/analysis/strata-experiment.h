@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "strata-sht.h"
+#include "strata-sync-cache.h"
+
+G_BEGIN_DECLS
+
+/**
+ * StrataExperimentPhase:
+ * @STRATA_EXPERIMENT_DISCOVER: finding the traces
+ * @STRATA_EXPERIMENT_SYNC: pass 1: synchronization and machines
+ * @STRATA_EXPERIMENT_FUSE: pass 2: the fused analysis
+ * @STRATA_EXPERIMENT_DONE: finished
+ */
+typedef enum
+{
+  STRATA_EXPERIMENT_DISCOVER,
+  STRATA_EXPERIMENT_SYNC,
+  STRATA_EXPERIMENT_FUSE,
+  STRATA_EXPERIMENT_DONE,
+} StrataExperimentPhase;
+
+/**
+ * StrataExperimentProgress:
+ * @phase: where the run is
+ * @fraction: of the whole run, 0 to 1
+ * @events: events fused so far
+ * @events_per_s: their rate
+ * @time_ns: how far fusion got, in the reference clock (0 before)
+ *
+ * Where an analysis stands.
+ */
+typedef struct
+{
+  StrataExperimentPhase phase;
+  double                fraction;
+  guint64               events;
+  double                events_per_s;
+  gint64                time_ns;
+} StrataExperimentProgress;
+
+/* Called on the worker thread, a few times a second at most. */
+typedef void (*StrataExperimentProgressFunc) (const StrataExperimentProgress *progress,
+                                              gpointer                        user_data);
+
+/* Called on the worker thread once the SHT exists and before any event is
+ * fused: a viewer may query it while it grows (it is freed by the run). */
+typedef void (*StrataExperimentStartedFunc)  (StrataSht                      *sht,
+                                              gpointer                        user_data);
+
+/**
+ * StrataExperimentOptions:
+ * @sht_path: where to write the State History Tree (written under a
+ *   temporary name, renamed when complete)
+ * @reference: (nullable): the reference clock's trace, by path or host
+ *   name; %NULL for the physical host
+ * @sync_cache: (nullable): where synchronization results are stored
+ * @max_threads: traces read at once in pass 1 (0: one per processor)
+ * @progress: (nullable): see #StrataExperimentProgressFunc
+ * @started: (nullable): see #StrataExperimentStartedFunc
+ * @user_data: for @progress and @started
+ *
+ * How to analyse an experiment.
+ */
+typedef struct
+{
+  const char                   *sht_path;
+  const char                   *reference;
+  StrataSyncCache              *sync_cache;
+  guint                         max_threads;
+  StrataExperimentProgressFunc  progress;
+  StrataExperimentStartedFunc   started;
+  gpointer                      user_data;
+} StrataExperimentOptions;
+
+/**
+ * StrataExperimentResult:
+ * @summary: what `strata-cli analyze --json` prints: traces, machines,
+ *   synchronization, timings, problems
+ * @stats: what `strata-cli stats --json` prints
+ * @sht_path: the State History Tree written
+ * @n_events: events fused
+ * @n_errors: traces that could not be read in full
+ *
+ * What an analysis produced. Immutable.
+ */
+typedef struct
+{
+  JsonNode *summary;
+  JsonNode *stats;
+  char     *sht_path;
+  guint64   n_events;
+  guint     n_errors;
+} StrataExperimentResult;
+
+void                    strata_experiment_options_init  (StrataExperimentOptions       *options);
+StrataExperimentResult *strata_experiment_run           (const char * const            *paths,
+                                                         const StrataExperimentOptions *options,
+                                                         GCancellable                  *cancellable,
+                                                         GError                       **error);
+void                    strata_experiment_run_async     (const char * const            *paths,
+                                                         const StrataExperimentOptions *options,
+                                                         GCancellable                  *cancellable,
+                                                         GAsyncReadyCallback            callback,
+                                                         gpointer                       user_data);
+StrataExperimentResult *strata_experiment_run_finish    (GAsyncResult                  *result,
+                                                         GError                       **error);
+void                    strata_experiment_result_free   (StrataExperimentResult        *result);
+char                   *strata_experiment_make_key      (const char * const            *trace_paths,
+                                                         const char                    *reference,
+                                                         GError                       **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StrataExperimentResult, strata_experiment_result_free)
+
+G_END_DECLS
