@@ -152,7 +152,7 @@ typedef struct
   guint32   inum;
   guint     level;
   guint32   parent_inum;
-  GHashTable *members;          /* FThread * set */
+  GPtrArray *members;           /* FThread, borrowed: filled for the summary */
 } FNamespace;
 
 struct _FMachine
@@ -212,7 +212,7 @@ namespace_free (gpointer data)
 {
   FNamespace *ns = data;
 
-  g_hash_table_unref (ns->members);
+  g_ptr_array_unref (ns->members);
   g_free (ns);
 }
 
@@ -883,7 +883,7 @@ get_namespace (FMachine *m,
       ns->inum = inum;
       ns->level = level;
       ns->parent_inum = parent_inum;
-      ns->members = g_hash_table_new (NULL, NULL);
+      ns->members = g_ptr_array_new ();
       g_hash_table_insert (m->namespaces, GUINT_TO_POINTER (inum), ns);
     }
   return ns;
@@ -910,7 +910,6 @@ set_ns_level (FThread *th,
   ns = get_namespace (th->m, inum, level, level > 0 ? th->ns_inum[level - 1] : 0);
   if (level > 0 && ns->parent_inum == 0)
     ns->parent_inum = th->ns_inum[level - 1];
-  g_hash_table_add (ns->members, th);
 }
 
 static void
@@ -1537,22 +1536,38 @@ compare_uint (gconstpointer a,
 }
 
 static void
-add_containers (JsonBuilder *b,
-                FMachine    *m)
+add_containers (StrataFusion *self,
+                JsonBuilder  *b,
+                FMachine     *m)
 {
   g_autoptr(GPtrArray) inums = hash_keys (m->namespaces);
 
+  /* Each thread in its innermost namespace, in the order met (by tid
+   * within one namespace) */
+  for (guint i = 0; i < inums->len; i++)
+    g_ptr_array_set_size (((FNamespace *) g_hash_table_lookup (m->namespaces,
+                                                               g_ptr_array_index (inums, i)))->members, 0);
+  for (guint i = 0; i < self->threads->len; i++)
+    {
+      FThread *th = g_ptr_array_index (self->threads, i);
+      FNamespace *ns;
+
+      if (th->m != m || th->ns_levels < 2 || th->is_idle)
+        continue;
+      ns = g_hash_table_lookup (m->namespaces, GUINT_TO_POINTER (th->ns_inum[th->ns_levels - 1]));
+      if (ns != NULL)
+        g_ptr_array_add (ns->members, th);
+    }
   g_ptr_array_sort (inums, compare_uint);
   json_builder_set_member_name (b, "containers");
   json_builder_begin_array (b);
   for (guint i = 0; i < inums->len; i++)
     {
       FNamespace *ns = g_hash_table_lookup (m->namespaces, g_ptr_array_index (inums, i));
-      g_autoptr(GPtrArray) members = NULL;
+      GPtrArray *members = ns->members;
 
       if (ns->level == 0)
         continue;
-      members = hash_keys (ns->members);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "pid_ns_inum");
       json_builder_add_int_value (b, ns->inum);
@@ -1652,7 +1667,7 @@ strata_fusion_dup_machines_json (StrataFusion *self)
             }
           json_builder_end_array (b);
         }
-      add_containers (b, m);
+      add_containers (self, b, m);
 
       for (guint k = 0; k < m->cpus->len && m->plan.trace >= 0; k++)
         {
