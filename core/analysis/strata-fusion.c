@@ -907,9 +907,17 @@ set_ns_level (FThread *th,
     }
   th->ns_inum[level] = inum;
   th->ns_vtid[level] = vtid;
-  ns = get_namespace (th->m, inum, level, level > 0 ? th->ns_inum[level - 1] : 0);
-  if (level > 0 && ns->parent_inum == 0)
-    ns->parent_inum = th->ns_inum[level - 1];
+  get_namespace (th->m, inum, level, 0);
+
+  /* Parents, whatever order the levels came in (old statedumps give the
+   * innermost first) */
+  for (guint l = 1; l < th->ns_levels; l++)
+    if (th->ns_inum[l] != 0 && th->ns_inum[l - 1] != 0)
+      {
+        ns = g_hash_table_lookup (th->m->namespaces, GUINT_TO_POINTER (th->ns_inum[l]));
+        if (ns != NULL && ns->parent_inum == 0)
+          ns->parent_inum = th->ns_inum[l - 1];
+      }
 }
 
 static void
