@@ -32,6 +32,7 @@
 #define QUEUE_BATCHES    4
 #define CANCEL_CHECK     4096
 #define PROGRESS_EVERY_US 200000
+#define WRITE_CACHE_BYTES (16 * 1024 * 1024)
 
 /* Share of the run each phase takes, for the progress bar */
 #define SYNC_SHARE 0.3
@@ -326,6 +327,7 @@ strata_experiment_run (const char * const            *paths,
   StrataExperimentResult *result = NULL;
   StrataExperimentProgress p = { 0 };
   StrataShtStats sht_stats;
+  StrataShtOptions sht_options;
   Progress progress = { options, 0, 0 };
   Pass2 pass = { 0 };
   Reader **heap = NULL;
@@ -403,7 +405,13 @@ strata_experiment_run (const char * const            *paths,
       return NULL;
     }
 
-  sht = strata_sht_create (options->sht_path, start, STRATA_ANALYSIS_VERSION, NULL, error);
+  /* Blocks just written are cached only for queries while the analysis
+   * runs (a view showing it as it grows): a small cache is enough */
+  sht_options.block_size = STRATA_SHT_DEFAULT_BLOCK_SIZE;
+  sht_options.max_children = STRATA_SHT_DEFAULT_MAX_CHILDREN;
+  sht_options.cache_bytes = WRITE_CACHE_BYTES;
+  sht_options.queue_intervals = 0;
+  sht = strata_sht_create (options->sht_path, start, STRATA_ANALYSIS_VERSION, &sht_options, error);
   if (sht == NULL)
     return NULL;
   fusion = strata_fusion_new (sht, plan, start);
