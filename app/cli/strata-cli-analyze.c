@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -124,15 +125,89 @@ load_cached (const char  *json_path,
 }
 
 /* The analysis of @paths: from the cache, or run now. */
+typedef struct
+{
+  gboolean  json;
+  gboolean  csv;
+  gboolean  force;
+  char     *cache_dir;
+  char     *reference;
+  char     *at;
+  GStrv     hosts;
+  GStrv     guests;
+  GStrv     args;
+  GArray   *roles;     /* StrataRoleOverride, borrowing the strings above */
+} Args;
+
+static void
+args_clear (Args *args)
+{
+  g_free (args->cache_dir);
+  g_free (args->reference);
+  g_free (args->at);
+  g_strfreev (args->hosts);
+  g_strfreev (args->guests);
+  g_strfreev (args->args);
+  g_clear_pointer (&args->roles, g_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Args, args_clear)
+
+/* --host TRACE and --guest GUEST=HOST[:PID] */
+static gboolean
+parse_roles (Args    *args,
+             GError **error)
+{
+  args->roles = g_array_new (FALSE, TRUE, sizeof (StrataRoleOverride));
+  for (guint i = 0; args->hosts != NULL && args->hosts[i] != NULL; i++)
+    {
+      StrataRoleOverride role = { args->hosts[i], NULL, -1 };
+
+      g_array_append_val (args->roles, role);
+    }
+  for (guint i = 0; args->guests != NULL && args->guests[i] != NULL; i++)
+    {
+      char *guest = args->guests[i];
+      char *host = strchr (guest, '=');
+      char *pid = host != NULL ? strrchr (host + 1, ':') : NULL;
+      StrataRoleOverride role = { guest, NULL, -1 };
+
+      if (host == NULL || host == guest || host[1] == '\0')
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--guest: “%s” is not GUEST=HOST or GUEST=HOST:QEMU_PID"), guest);
+          return FALSE;
+        }
+      *host++ = '\0';
+      if (pid != NULL)
+        {
+          char *end = NULL;
+          gint64 value = g_ascii_strtoll (pid + 1, &end, 10);
+
+          if (end == NULL || *end != '\0' || value <= 0 || value > G_MAXINT)
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("--guest: “%s” is not a process id"), pid + 1);
+              return FALSE;
+            }
+          *pid = '\0';
+          role.qemu_pid = (int) value;
+        }
+      role.host = host;
+      g_array_append_val (args->roles, role);
+    }
+  return TRUE;
+}
+
 static gboolean
 get_analysis (StrataCliContext  *ctx,
-              char             **paths,
-              const char        *cache_dir_arg,
-              const char        *reference,
-              gboolean           force,
+              Args              *args,
               Analysis          *out,
               GError           **error)
 {
+  char **paths = args->args;
+  const char *cache_dir_arg = args->cache_dir;
+  gboolean force = args->force;
   g_autofree char *cache_dir = cache_dir_arg != NULL ? g_strdup (cache_dir_arg) : default_cache_dir ();
   g_autoptr(GPtrArray) locations = NULL;
   g_autoptr(GPtrArray) trace_paths = NULL;
@@ -162,7 +237,11 @@ get_analysis (StrataCliContext  *ctx,
                    paths[0], paths[1] != NULL ? _(" and the other paths given") : "");
       return FALSE;
     }
-  key = strata_experiment_make_key ((const char * const *) trace_paths->pdata, reference, error);
+  strata_experiment_options_init (&options);
+  options.reference = args->reference;
+  options.roles = (const StrataRoleOverride *) (gpointer) args->roles->data;
+  options.n_roles = args->roles->len;
+  key = strata_experiment_make_key ((const char * const *) trace_paths->pdata, &options, error);
   if (key == NULL)
     return FALSE;
   name = g_strdup (key);
@@ -182,9 +261,7 @@ get_analysis (StrataCliContext  *ctx,
     return TRUE;
   g_unlink (json_path);
 
-  strata_experiment_options_init (&options);
   options.sht_path = sht_path;
-  options.reference = reference;
   run.show_progress = isatty (STDERR_FILENO);
   if (run.show_progress)
     options.progress = progress_cb;
@@ -306,27 +383,6 @@ print_summary_text (const Analysis *a)
              a->sht_path, json_object_get_int_member (sht, "bytes") / 1048576.0);
 }
 
-typedef struct
-{
-  gboolean  json;
-  gboolean  csv;
-  gboolean  force;
-  char     *cache_dir;
-  char     *reference;
-  char     *at;
-  GStrv     args;
-} Args;
-
-static void
-args_clear (Args *args)
-{
-  g_free (args->cache_dir);
-  g_free (args->reference);
-  g_free (args->at);
-  g_strfreev (args->args);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Args, args_clear)
 
 static int
 parse (StrataCliContext *ctx,
@@ -346,6 +402,11 @@ parse (StrataCliContext *ctx,
       N_("The trace whose clock is the reference, by path or host name (default: the physical host)"),
       N_("TRACE") },
     { "force", 0, 0, G_OPTION_ARG_NONE, &args->force, N_("Analyse again, even if cached"), NULL },
+    { "host", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->hosts,
+      N_("This trace is a physical host, whatever its events say (repeatable)"), N_("TRACE") },
+    { "guest", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->guests,
+      N_("This trace is a VM run by HOST (its QEMU process, if known), for guests without the sync module "
+         "(repeatable)"), N_("GUEST=HOST[:PID]") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->args, NULL, N_("PATH…") },
     { NULL }
   };
@@ -375,6 +436,8 @@ parse (StrataCliContext *ctx,
     return strata_cli_usage_error (context, "%s", _("no PATH given"));
   if (args->json && args->csv)
     return strata_cli_usage_error (context, "%s", _("--json and --csv cannot be used together"));
+  if (!parse_roles (args, &error))
+    return strata_cli_usage_error (context, "%s", error->message);
   return -1;
 }
 
@@ -403,7 +466,7 @@ strata_cli_analyze (StrataCliContext *ctx)
   if (ret >= 0)
     return ret;
 
-  if (!get_analysis (ctx, args.args, args.cache_dir, args.reference, args.force, &a, &error))
+  if (!get_analysis (ctx, &args, &a, &error))
     return fail (error);
 
   if (args.json)
@@ -511,7 +574,7 @@ strata_cli_query (StrataCliContext *ctx)
   if (!parse_times (args.at, times, &error))
     return strata_cli_usage_error (context, "%s", error->message);
 
-  if (!get_analysis (ctx, args.args, args.cache_dir, args.reference, args.force, &a, &error))
+  if (!get_analysis (ctx, &args, &a, &error))
     return fail (error);
   analysis = strata_analysis_open (a.sht_path, 0, &error);
   if (analysis == NULL)
@@ -665,7 +728,7 @@ strata_cli_stats (StrataCliContext *ctx)
   if (ret >= 0)
     return ret;
 
-  if (!get_analysis (ctx, args.args, args.cache_dir, args.reference, args.force, &a, &error))
+  if (!get_analysis (ctx, &args, &a, &error))
     return fail (error);
 
   if (args.json)

@@ -383,7 +383,9 @@ strata_experiment_run (const char * const            *paths,
     return NULL;
   t_sync = g_get_monotonic_time ();
 
-  plan = strata_machine_scan_make_plan (scan, sync, locations);
+  plan = strata_machine_scan_make_plan (scan, sync, locations, options->roles, options->n_roles, error);
+  if (plan == NULL)
+    return NULL;
   for (guint i = 0; i < plan->problems->len; i++)
     g_ptr_array_add (problems, g_strdup (g_ptr_array_index (plan->problems, i)));
 
@@ -686,7 +688,7 @@ compare_strings (gconstpointer a,
  * strata_experiment_make_key:
  * @trace_paths: (array zero-terminated=1): the trace folders (as found
  *   by strata_trace_discover())
- * @reference: (nullable): the reference clock asked for
+ * @options: the options (the reference clock, roles)
  *
  * The identity of an analysis: the analysis version, the options, and
  * for each trace its path, its content's fingerprint (metadata, stream
@@ -697,18 +699,26 @@ compare_strings (gconstpointer a,
  *   @error set when a trace cannot be identified
  */
 char *
-strata_experiment_make_key (const char * const  *trace_paths,
-                            const char          *reference,
-                            GError             **error)
+strata_experiment_make_key (const char * const             *trace_paths,
+                            const StrataExperimentOptions  *options,
+                            GError                        **error)
 {
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree char *sync_key = strata_sync_cache_make_key (trace_paths, reference, error);
+  g_autofree char *sync_key = strata_sync_cache_make_key (trace_paths, options->reference, error);
   g_autofree char *head = NULL;
 
   if (sync_key == NULL)
     return NULL;
   head = g_strdup_printf ("strata analysis %d\n%s\n", STRATA_ANALYSIS_VERSION, sync_key);
   g_checksum_update (checksum, (const guchar *) head, -1);
+  for (guint i = 0; i < options->n_roles; i++)
+    {
+      g_autofree char *role = g_strdup_printf ("role %s %s %d\n", options->roles[i].trace,
+                                               options->roles[i].host != NULL ? options->roles[i].host : "-",
+                                               options->roles[i].qemu_pid);
+
+      g_checksum_update (checksum, (const guchar *) role, -1);
+    }
 
   for (guint i = 0; trace_paths[i] != NULL; i++)
     {
@@ -740,6 +750,8 @@ typedef struct
   char                   **paths;
   char                    *sht_path;
   char                    *reference;
+  GPtrArray               *strings;
+  StrataRoleOverride      *roles;
   StrataExperimentOptions  options;
 } RunData;
 
@@ -748,6 +760,8 @@ run_data_free (gpointer data)
 {
   RunData *run = data;
 
+  g_ptr_array_unref (run->strings);
+  g_free (run->roles);
   g_strfreev (run->paths);
   g_free (run->sht_path);
   g_free (run->reference);
@@ -798,6 +812,18 @@ strata_experiment_run_async (const char * const            *paths,
   run->reference = g_strdup (options->reference);
   run->options.sht_path = run->sht_path;
   run->options.reference = run->reference;
+  run->strings = g_ptr_array_new_with_free_func (g_free);
+  run->roles = g_new0 (StrataRoleOverride, MAX (options->n_roles, 1));
+  for (guint i = 0; i < options->n_roles; i++)
+    {
+      run->roles[i].trace = g_strdup (options->roles[i].trace);
+      run->roles[i].host = g_strdup (options->roles[i].host);
+      run->roles[i].qemu_pid = options->roles[i].qemu_pid;
+      g_ptr_array_add (run->strings, (gpointer) run->roles[i].trace);
+      if (run->roles[i].host != NULL)
+        g_ptr_array_add (run->strings, (gpointer) run->roles[i].host);
+    }
+  run->options.roles = run->roles;
   if (run->options.sync_cache != NULL)
     g_object_ref (run->options.sync_cache);
 

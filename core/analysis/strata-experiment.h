@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "strata-machine-plan.h"
 #include "strata-sht.h"
 #include "strata-sync-cache.h"
 
@@ -60,6 +61,9 @@ typedef void (*StrataExperimentStartedFunc)  (StrataSht                      *sh
  *   name; %NULL for the physical host
  * @sync_cache: (nullable): where synchronization results are stored
  * @max_threads: traces read at once in pass 1 (0: one per processor)
+ * @roles: (array length=n_roles) (nullable): roles given by the user,
+ *   which win over what the events say
+ * @n_roles: their number
  * @progress: (nullable): see #StrataExperimentProgressFunc
  * @started: (nullable): see #StrataExperimentStartedFunc
  * @user_data: for @progress and @started
@@ -72,6 +76,8 @@ typedef struct
   const char                   *reference;
   StrataSyncCache              *sync_cache;
   guint                         max_threads;
+  const StrataRoleOverride     *roles;
+  guint                         n_roles;
   StrataExperimentProgressFunc  progress;
   StrataExperimentStartedFunc   started;
   gpointer                      user_data;
@@ -111,7 +117,7 @@ StrataExperimentResult *strata_experiment_run_finish    (GAsyncResult           
                                                          GError                       **error);
 void                    strata_experiment_result_free   (StrataExperimentResult        *result);
 char                   *strata_experiment_make_key      (const char * const            *trace_paths,
-                                                         const char                    *reference,
+                                                         const StrataExperimentOptions *options,
                                                          GError                       **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StrataExperimentResult, strata_experiment_result_free)

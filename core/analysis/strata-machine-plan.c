@@ -296,6 +296,33 @@ has_uid (GArray  *uids,
   return FALSE;
 }
 
+/* The trace a user names: by path (as given or canonical), by the end
+ * of its path, or by host name */
+static int
+find_trace (const StrataSyncResult *sync,
+            const char             *spec)
+{
+  g_autofree char *canonical = g_canonicalize_filename (spec, NULL);
+  g_autofree char *suffix = g_strconcat ("/", spec, NULL);
+  int by_host = -1;
+  guint n_by_host = 0;
+
+  for (guint i = 0; i < strata_sync_result_get_n_traces (sync); i++)
+    {
+      const StrataSyncTrace *st = strata_sync_result_get_trace (sync, i);
+
+      if (g_strcmp0 (st->path, spec) == 0 || g_strcmp0 (st->path, canonical) == 0
+          || g_str_has_suffix (st->path, suffix))
+        return (int) i;
+      if (g_strcmp0 (st->hostname, spec) == 0)
+        {
+          by_host = (int) i;
+          n_by_host++;
+        }
+    }
+  return n_by_host == 1 ? by_host : -1;
+}
+
 static char *
 unique_name (GArray     *nodes,
              const char *wanted)
@@ -321,13 +348,20 @@ unique_name (GArray     *nodes,
  * @locations: (element-type StrataTraceLocation) (nullable): the traces'
  *   locations, by index, for their domain: user-space traces are not
  *   fused
+ * @overrides: (array length=n_overrides) (nullable): roles the user gave,
+ *   which win over what the events say
+ * @error: where to say that an override names no trace
  *
- * Returns: (transfer full): the machines, hosts first
+ * Returns: (transfer full): the machines, hosts first, or %NULL with
+ *   @error set
  */
 StrataMachinePlan *
-strata_machine_scan_make_plan (StrataMachineScan      *self,
-                               const StrataSyncResult *sync,
-                               GPtrArray              *locations)
+strata_machine_scan_make_plan (StrataMachineScan         *self,
+                               const StrataSyncResult    *sync,
+                               GPtrArray                 *locations,
+                               const StrataRoleOverride  *overrides,
+                               guint                      n_overrides,
+                               GError                   **error)
 {
   StrataMachinePlan *plan = g_new0 (StrataMachinePlan, 1);
   g_autoptr(GArray) nodes = g_array_new (FALSE, TRUE, sizeof (StrataPlannedMachine));
@@ -337,8 +371,40 @@ strata_machine_scan_make_plan (StrataMachineScan      *self,
   g_autofree int *trace_node = g_new (int, MAX (self->n_traces, 1));
   guint n_traces = MIN (self->n_traces, strata_sync_result_get_n_traces (sync));
 
+  g_autofree int *forced_host_of = g_new (int, MAX (self->n_traces, 1));
+  g_autofree int *forced_pid = g_new (int, MAX (self->n_traces, 1));
+  g_autofree gboolean *forced_root = g_new0 (gboolean, MAX (self->n_traces, 1));
+
   plan->problems = g_ptr_array_new_with_free_func (g_free);
   plan->trace_machine = g_array_new (FALSE, FALSE, sizeof (int));
+
+  /* The roles the user gave */
+  for (guint t = 0; t < self->n_traces; t++)
+    {
+      forced_host_of[t] = -1;
+      forced_pid[t] = -1;
+    }
+  for (guint i = 0; i < n_overrides; i++)
+    {
+      int t = find_trace (sync, overrides[i].trace);
+      int h = overrides[i].host != NULL ? find_trace (sync, overrides[i].host) : -1;
+
+      if (t < 0 || (overrides[i].host != NULL && h < 0) || t == h)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       "Role of %s: %s is none of the traces found (give a trace folder or a host name)",
+                       overrides[i].trace, t < 0 ? overrides[i].trace : overrides[i].host);
+          strata_machine_plan_free (plan);
+          return NULL;
+        }
+      if (h < 0)
+        forced_root[t] = TRUE;
+      else
+        {
+          forced_host_of[t] = h;
+          forced_pid[t] = overrides[i].qemu_pid;
+        }
+    }
 
   /* A node per kernel trace that could be read */
   for (guint t = 0; t < self->n_traces; t++)
@@ -392,10 +458,23 @@ strata_machine_scan_make_plan (StrataMachineScan      *self,
           guint n_found = 0;
 
           for (guint u = 0; u < self->n_traces && g->vm_uid != 0; u++)
-            if (u != t && trace_node[u] >= 0 && has_uid (self->traces[u].guest_uids, g->vm_uid))
+            if (u != t && trace_node[u] >= 0 && !forced_root[u] && forced_host_of[u] < 0
+                && has_uid (self->traces[u].guest_uids, g->vm_uid))
               {
                 guest = trace_node[u];
                 n_found++;
+              }
+
+          /* A guest the user tied to this host: to its QEMU process, or
+           * to the first VM no one else claims */
+          for (guint u = 0; u < self->n_traces; u++)
+            if (forced_host_of[u] == (int) t && trace_node[u] >= 0
+                && g_array_index (parent_of, int, trace_node[u]) < 0
+                && (forced_pid[u] < 0 ? TRUE : forced_pid[u] == g->qemu_pid))
+              {
+                guest = trace_node[u];
+                n_found = 1;
+                break;
               }
 
           if (n_found > 1)
@@ -439,6 +518,25 @@ strata_machine_scan_make_plan (StrataMachineScan      *self,
           g_free (g);
         }
     }
+
+  /* Guests the user tied to a host whose events show no VM for them:
+   * tied all the same, their vCPUs not placed on physical CPUs */
+  for (guint t = 0; t < self->n_traces; t++)
+    if (forced_host_of[t] >= 0 && trace_node[t] >= 0 && g_array_index (parent_of, int, trace_node[t]) < 0
+        && trace_node[forced_host_of[t]] >= 0)
+      {
+        StrataPlannedMachine *m = &g_array_index (nodes, StrataPlannedMachine, trace_node[t]);
+
+        m->kind = STRATA_MACHINE_VM;
+        m->qemu_pid = forced_pid[t];
+        g_array_index (parent_of, int, trace_node[t]) = trace_node[forced_host_of[t]];
+        g_ptr_array_add (plan->problems,
+                         g_strdup_printf ("%s: tied to %s as asked, but no thread of %s runs its vCPUs: "
+                                          "its events are not placed on physical CPUs",
+                                          m->name,
+                                          g_array_index (nodes, StrataPlannedMachine, trace_node[forced_host_of[t]]).name,
+                                          g_array_index (nodes, StrataPlannedMachine, trace_node[forced_host_of[t]]).name));
+      }
 
   /* Guests whose host was not found stand on their own */
   for (guint t = 0; t < self->n_traces; t++)

@@ -60,6 +60,23 @@ typedef struct
   GPtrArray *problems;
 } StrataMachinePlan;
 
+/**
+ * StrataRoleOverride:
+ * @trace: a trace, by path or host name
+ * @host: (nullable): the trace of the machine that runs it; %NULL: it is
+ *   a physical host, whatever its events say
+ * @qemu_pid: the process of @host that runs it, -1 when not known
+ *
+ * A role the user gives a trace, for archives whose events do not tell
+ * (no sync module in the guests, say).
+ */
+typedef struct
+{
+  const char *trace;
+  const char *host;
+  int         qemu_pid;
+} StrataRoleOverride;
+
 typedef struct _StrataMachineScan StrataMachineScan;
 
 StrataMachineScan     *strata_machine_scan_new        (guint                     n_traces);
@@ -70,7 +87,10 @@ void                   strata_machine_scan_observe    (guint                    
                                                        gpointer                  user_data);
 StrataMachinePlan     *strata_machine_scan_make_plan  (StrataMachineScan        *self,
                                                        const StrataSyncResult   *sync,
-                                                       GPtrArray                *locations);
+                                                       GPtrArray                *locations,
+                                                       const StrataRoleOverride *overrides,
+                                                       guint                     n_overrides,
+                                                       GError                  **error);
 
 void                   strata_machine_plan_free       (StrataMachinePlan        *self);
 const StrataPlannedMachine *strata_machine_plan_get   (const StrataMachinePlan  *self,
