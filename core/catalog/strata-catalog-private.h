@@ -10,8 +10,25 @@ G_BEGIN_DECLS
 /* The prepared statements; their SQL is in strata-catalog.c. */
 typedef enum
 {
+  STMT_BEGIN_READ,
+  STMT_BEGIN_WRITE,
+  STMT_COMMIT,
+  STMT_ROLLBACK,
   STMT_SYNC_LOOKUP,
   STMT_SYNC_STORE,
+  STMT_FIND_COMPLETE,
+  STMT_FIND_PATH,
+  STMT_FIND_BY_KEY,
+  STMT_PATH_TAKEN,
+  STMT_MAX_OPENED,
+  STMT_INSERT,
+  STMT_INSERT_ROOT,
+  STMT_ROOTS,
+  STMT_TOUCH,
+  STMT_FINISH,
+  STMT_DELETE,
+  STMT_RECENT,
+  STMT_STALE,
   N_STMTS
 } StrataCatalogStmt;
 
@@ -25,6 +42,9 @@ struct _StrataCatalog
   GMutex        mutex;
   sqlite3      *db;
   sqlite3_stmt *stmts[N_STMTS];
+  /* Names new files. Not g_random_int(): a program may seed that (GTest
+   * does), and then every process it forks would pick the same names. */
+  GRand        *rand;
 
   char         *path;
   char         *cache_dir;
@@ -50,11 +70,24 @@ _strata_catalog_stmt_release (StrataCatalogStmtUse *stmt)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StrataCatalogStmtUse, _strata_catalog_stmt_release)
 
+/* Columns of the analysis table, in the order _strata_catalog_analysis_from_row() reads. */
+#define STRATA_CATALOG_ANALYSIS_COLUMNS \
+  "id, key, name, analysis_version, sht_path, summary_json, complete, " \
+  "created_us, opened_us, sht_bytes"
+
 void      _strata_catalog_set_error         (StrataCatalog  *self,
                                              GError        **error,
                                              const char     *what);
 gboolean  _strata_catalog_step_done         (StrataCatalog  *self,
                                              sqlite3_stmt   *stmt,
+                                             const char     *what,
+                                             GError        **error);
+gboolean  _strata_catalog_begin             (StrataCatalog  *self,
+                                             gboolean        write,
+                                             const char     *what,
+                                             GError        **error);
+gboolean  _strata_catalog_end               (StrataCatalog  *self,
+                                             gboolean        ok,
                                              const char     *what,
                                              GError        **error);
 

@@ -70,10 +70,38 @@ static const char * const migrations[] = {
 #define BUSY_TIMEOUT_MS 5000
 
 static const char * const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN_READ] = "BEGIN",
+  /* Writers take the write lock first: a deferred transaction that reads
+   * and then writes can fail with SQLITE_BUSY at once, without waiting. */
+  [STMT_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_SYNC_LOOKUP] = "SELECT value FROM sync_cache WHERE key = ?1",
   [STMT_SYNC_STORE] =
     "INSERT INTO sync_cache (key, value, stored_us) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value, stored_us = excluded.stored_us",
+  [STMT_FIND_COMPLETE] =
+    "SELECT " STRATA_CATALOG_ANALYSIS_COLUMNS " FROM analysis"
+    " WHERE key = ?1 AND analysis_version = ?2 AND complete = 1"
+    " ORDER BY id DESC LIMIT 1",
+  [STMT_FIND_PATH] = "SELECT sht_path FROM analysis WHERE id = ?1",
+  [STMT_FIND_BY_KEY] = "SELECT id, sht_path FROM analysis WHERE key = ?1",
+  [STMT_PATH_TAKEN] = "SELECT 1 FROM analysis WHERE sht_path = ?1",
+  [STMT_MAX_OPENED] = "SELECT coalesce(max(opened_us), 0) FROM analysis",
+  [STMT_INSERT] =
+    "INSERT INTO analysis (key, name, analysis_version, sht_path, created_us, opened_us)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+  [STMT_INSERT_ROOT] = "INSERT INTO analysis_root (analysis_id, position, path) VALUES (?1, ?2, ?3)",
+  [STMT_ROOTS] = "SELECT path FROM analysis_root WHERE analysis_id = ?1 ORDER BY position",
+  [STMT_TOUCH] = "UPDATE analysis SET opened_us = ?2 WHERE id = ?1",
+  [STMT_FINISH] =
+    "UPDATE analysis SET complete = 1, summary_json = ?2, sht_bytes = ?3, opened_us = ?4"
+    " WHERE id = ?1",
+  [STMT_DELETE] = "DELETE FROM analysis WHERE id = ?1",
+  [STMT_RECENT] =
+    "SELECT " STRATA_CATALOG_ANALYSIS_COLUMNS " FROM analysis"
+    " WHERE complete = 1 ORDER BY opened_us DESC, id DESC LIMIT ?1",
+  [STMT_STALE] = "SELECT id, sht_path FROM analysis WHERE complete = 0 AND created_us < ?1",
 };
 
 static void strata_catalog_sync_cache_iface_init (StrataSyncCacheInterface *iface);
@@ -85,7 +113,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (StrataCatalog, strata_catalog, G_TYPE_OBJECT,
 G_DEFINE_QUARK (strata-catalog-error-quark, strata_catalog_error)
 
 /* ---------------------------------------------------------------------- */
-/* Errors                                                                 */
+/* Errors and transactions                                                */
 /* ---------------------------------------------------------------------- */
 
 /* sqlite's message for the last failure on the connection, with the
@@ -139,6 +167,46 @@ _strata_catalog_step_done (StrataCatalog  *self,
       return FALSE;
     }
   return TRUE;
+}
+
+/* Starts a transaction; @write takes the write lock at once (waiting up
+ * to the busy timeout for other processes). */
+gboolean
+_strata_catalog_begin (StrataCatalog  *self,
+                       gboolean        write,
+                       const char     *what,
+                       GError        **error)
+{
+  g_auto(StrataCatalogStmtUse) stmt = self->stmts[write ? STMT_BEGIN_WRITE : STMT_BEGIN_READ];
+
+  return _strata_catalog_step_done (self, stmt, what, error);
+}
+
+/* Commits when @ok, otherwise rolls back (and returns FALSE: @error was
+ * set by what failed). */
+gboolean
+_strata_catalog_end (StrataCatalog  *self,
+                     gboolean        ok,
+                     const char     *what,
+                     GError        **error)
+{
+  if (ok)
+    {
+      g_auto(StrataCatalogStmtUse) commit = self->stmts[STMT_COMMIT];
+
+      if (_strata_catalog_step_done (self, commit, what, error))
+        return TRUE;
+    }
+
+  /* Nothing to report if this fails too: the first error says why, and
+   * sqlite rolls back by itself after some errors. */
+  if (!sqlite3_get_autocommit (self->db))
+    {
+      g_auto(StrataCatalogStmtUse) rollback = self->stmts[STMT_ROLLBACK];
+
+      sqlite3_step (rollback);
+    }
+  return FALSE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -378,6 +446,7 @@ strata_catalog_finalize (GObject *object)
   g_free (self->cache_dir);
   g_free (self->sht_dir);
   g_free (self->warning);
+  g_rand_free (self->rand);
   g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (strata_catalog_parent_class)->finalize (object);
@@ -395,6 +464,7 @@ static void
 strata_catalog_init (StrataCatalog *self)
 {
   g_mutex_init (&self->mutex);
+  self->rand = g_rand_new ();
 }
 
 static char *
