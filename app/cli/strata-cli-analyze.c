@@ -13,6 +13,7 @@
 
 #include "strata-analysis.h"
 #include "strata-analysis-private.h"
+#include "strata-catalog.h"
 #include "strata-cli.h"
 #include "strata-experiment.h"
 #include "strata-sync-cache.h"
@@ -86,45 +87,6 @@ run_cb (GObject      *object,
   run->done = TRUE;
 }
 
-static char *
-default_cache_dir (void)
-{
-  const char *dir = g_getenv ("STRATA_CACHE_DIR");
-
-  if (dir != NULL && dir[0] != '\0')
-    return g_strdup (dir);
-  return g_build_filename (g_get_user_cache_dir (), "strata", NULL);
-}
-
-static gboolean
-load_cached (const char  *json_path,
-             const char  *sht_path,
-             Analysis    *out)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(StrataAnalysis) analysis = NULL;
-  JsonObject *root;
-
-  if (!g_file_test (json_path, G_FILE_TEST_IS_REGULAR)
-      || !json_parser_load_from_file (parser, json_path, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return FALSE;
-  root = json_node_get_object (json_parser_get_root (parser));
-  if (!json_object_has_member (root, "summary") || !json_object_has_member (root, "stats"))
-    return FALSE;
-  /* The SHT must open, whole and of this analysis version */
-  analysis = strata_analysis_open (sht_path, 0, NULL);
-  if (analysis == NULL)
-    return FALSE;
-
-  out->sht_path = g_strdup (sht_path);
-  out->summary = json_node_copy (json_object_get_member (root, "summary"));
-  out->stats = json_node_copy (json_object_get_member (root, "stats"));
-  out->from_cache = TRUE;
-  return TRUE;
-}
-
-/* The analysis of @paths: from the cache, or run now. */
 typedef struct
 {
   gboolean  json;
@@ -199,6 +161,67 @@ parse_roles (Args    *args,
   return TRUE;
 }
 
+/* The summary and statistics, as the catalog keeps them */
+static char *
+analysis_to_json (const Analysis *a)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "summary");
+  json_builder_add_value (b, json_node_copy (a->summary));
+  json_builder_set_member_name (b, "stats");
+  json_builder_add_value (b, json_node_copy (a->stats));
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, NULL);
+}
+
+static gboolean
+analysis_from_catalog (StrataCatalogAnalysis *entry,
+                       Analysis              *out)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(StrataAnalysis) analysis = NULL;
+  JsonObject *root;
+
+  if (entry->summary_json == NULL
+      || !json_parser_load_from_data (parser, entry->summary_json, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return FALSE;
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (!json_object_has_member (root, "summary") || !json_object_has_member (root, "stats"))
+    return FALSE;
+  /* The SHT must open, whole and of this analysis version */
+  analysis = strata_analysis_open (entry->sht_path, 0, NULL);
+  if (analysis == NULL)
+    return FALSE;
+
+  out->sht_path = g_strdup (entry->sht_path);
+  out->summary = json_node_copy (json_object_get_member (root, "summary"));
+  out->stats = json_node_copy (json_object_get_member (root, "stats"));
+  out->from_cache = TRUE;
+  return TRUE;
+}
+
+static StrataCatalog *
+open_catalog (const char  *cache_dir,
+              GError     **error)
+{
+  g_autofree char *path = cache_dir != NULL ? g_build_filename (cache_dir, "catalog.sqlite", NULL) : NULL;
+  StrataCatalog *catalog = strata_catalog_open (path, cache_dir, error);
+
+  if (catalog != NULL && strata_catalog_get_warning (catalog) != NULL)
+    g_printerr ("%s: warning: %s\n", g_get_prgname (), strata_catalog_get_warning (catalog));
+  return catalog;
+}
+
+/* The analysis of the traces below the paths: from the catalog (an
+ * analysis of the same traces, same options, same analysis version, whose
+ * SHT opens whole), or run now and recorded. */
 static gboolean
 get_analysis (StrataCliContext  *ctx,
               Args              *args,
@@ -206,62 +229,70 @@ get_analysis (StrataCliContext  *ctx,
               GError           **error)
 {
   char **paths = args->args;
-  const char *cache_dir_arg = args->cache_dir;
-  gboolean force = args->force;
-  g_autofree char *cache_dir = cache_dir_arg != NULL ? g_strdup (cache_dir_arg) : default_cache_dir ();
+  g_autoptr(StrataCatalog) catalog = NULL;
+  g_autoptr(StrataCatalogAnalysis) entry = NULL;
   g_autoptr(GPtrArray) locations = NULL;
   g_autoptr(GPtrArray) trace_paths = NULL;
+  g_autoptr(GError) local_error = NULL;
   g_autofree char *key = NULL;
   g_autofree char *name = NULL;
-  g_autofree char *sht_path = NULL;
-  g_autofree char *json_path = NULL;
-  g_autofree char *json_part = NULL;
-  g_autoptr(JsonBuilder) b = NULL;
-  g_autoptr(JsonGenerator) generator = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autofree char *text = NULL;
   StrataExperimentOptions options;
   AnalyzeRun run = { 0 };
+
+  catalog = open_catalog (args->cache_dir, error);
+  if (catalog == NULL)
+    return FALSE;
+  /* What killed runs left behind, a day later (a run may still be going) */
+  strata_catalog_prune (catalog, (gint64) G_USEC_PER_SEC * 24 * 3600, NULL);
 
   /* The identity of the traces below the paths, and the options */
   locations = strata_trace_discover ((const char * const *) paths, NULL, ctx->cancellable, error);
   if (locations == NULL)
     return FALSE;
-  trace_paths = g_ptr_array_new ();
-  for (guint i = 0; i < locations->len; i++)
-    g_ptr_array_add (trace_paths, ((StrataTraceLocation *) g_ptr_array_index (locations, i))->path);
-  g_ptr_array_add (trace_paths, NULL);
   if (locations->len == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No trace found below %s%s"),
                    paths[0], paths[1] != NULL ? _(" and the other paths given") : "");
       return FALSE;
     }
+  trace_paths = g_ptr_array_new ();
+  for (guint i = 0; i < locations->len; i++)
+    g_ptr_array_add (trace_paths, ((StrataTraceLocation *) g_ptr_array_index (locations, i))->path);
+  g_ptr_array_add (trace_paths, NULL);
+
   strata_experiment_options_init (&options);
   options.reference = args->reference;
   options.roles = (const StrataRoleOverride *) (gpointer) args->roles->data;
   options.n_roles = args->roles->len;
+  options.sync_cache = STRATA_SYNC_CACHE (catalog);
   key = strata_experiment_make_key ((const char * const *) trace_paths->pdata, &options, error);
   if (key == NULL)
     return FALSE;
-  name = g_strdup (key);
-  if (g_mkdir_with_parents (cache_dir, 0700) < 0)
+
+  if (!args->force)
     {
-      int saved = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Cannot create the cache folder %s: %s"), cache_dir, g_strerror (saved));
-      return FALSE;
+      entry = strata_catalog_lookup_analysis (catalog, key, STRATA_ANALYSIS_VERSION, &local_error);
+      if (entry != NULL && analysis_from_catalog (entry, out))
+        return TRUE;
+      if (entry != NULL)
+        {
+          g_printerr (_("%s: the cached analysis %s cannot be used: analysing again\n"),
+                      g_get_prgname (), entry->sht_path);
+          strata_catalog_forget_analysis (catalog, entry->id, NULL);
+        }
+      if (local_error != NULL)
+        g_printerr ("%s: warning: %s\n", g_get_prgname (), local_error->message);
+      g_clear_pointer (&entry, strata_catalog_analysis_free);
     }
-  sht_path = g_strdup_printf ("%s/%.32s.sht", cache_dir, name);
-  json_path = g_strdup_printf ("%s/%.32s.json", cache_dir, name);
-  json_part = g_strdup_printf ("%s.part", json_path);
 
-  if (!force && load_cached (json_path, sht_path, out))
-    return TRUE;
-  g_unlink (json_path);
+  name = g_path_get_basename (paths[0]);
+  entry = strata_catalog_begin_analysis (catalog, key, STRATA_ANALYSIS_VERSION, name,
+                                         (const char * const *) paths, error);
+  if (entry == NULL)
+    return FALSE;
 
-  options.sht_path = sht_path;
+  options.sht_path = entry->sht_path;
   run.show_progress = isatty (STDERR_FILENO);
   if (run.show_progress)
     options.progress = progress_cb;
@@ -273,6 +304,7 @@ get_analysis (StrataCliContext  *ctx,
     g_printerr ("\r\033[K");
   if (run.result == NULL)
     {
+      strata_catalog_forget_analysis (catalog, entry->id, NULL);
       g_propagate_error (error, run.error);
       return FALSE;
     }
@@ -283,24 +315,11 @@ get_analysis (StrataCliContext  *ctx,
   out->from_cache = FALSE;
   strata_experiment_result_free (run.result);
 
-  /* Cached only once complete, and only then trusted */
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "summary");
-  json_builder_add_value (b, json_node_copy (out->summary));
-  json_builder_set_member_name (b, "stats");
-  json_builder_add_value (b, json_node_copy (out->stats));
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  generator = json_generator_new ();
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  if (!g_file_set_contents (json_part, text, -1, NULL) || g_rename (json_part, json_path) < 0)
-    {
-      g_unlink (json_part);
-      g_printerr (_("%s: warning: cannot write the cache %s: the next run analyses again\n"),
-                  g_get_prgname (), json_path);
-    }
+  /* Trusted from now on only */
+  text = analysis_to_json (out);
+  if (!strata_catalog_finish_analysis (catalog, entry->id, text, &local_error))
+    g_printerr (_("%s: warning: the analysis could not be recorded (the next run analyses again): %s\n"),
+                g_get_prgname (), local_error->message);
   return TRUE;
 }
 
@@ -397,7 +416,8 @@ parse (StrataCliContext *ctx,
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &args->json, N_("Print JSON"), NULL },
     { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &args->cache_dir,
-      N_("Where analyses are cached (default: $STRATA_CACHE_DIR, else the user cache folder)"), N_("DIR") },
+      N_("Keep the catalog and the analyses there (default: the catalog in the user data folder, "
+         "the analyses in the user cache folder)"), N_("DIR") },
     { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &args->reference,
       N_("The trace whose clock is the reference, by path or host name (default: the physical host)"),
       N_("TRACE") },
