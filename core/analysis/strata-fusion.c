@@ -143,6 +143,7 @@ struct _FCpu
   GHashTable *exits;            /* reason | isa << 16 → guint64 count */
   guint64   n_exits;
   gint64    executing_until;    /* last time it stopped executing */
+  gint64    wake_chain_start;   /* its thread was woken from idle then, -1 */
   guint64   suspects;
   gint64    suspect_first;
 };
@@ -423,6 +424,7 @@ ensure_cpu (StrataFusion *self,
       c->id = m->cpus->len;
       c->known_since = -1;
       c->last_exit = -1;
+      c->wake_chain_start = -1;
       c->executing_until = t;
       c->idle = thread_new (self, m, 0, comm, t);
       c->idle->is_idle = TRUE;
@@ -672,6 +674,8 @@ flush (StrataFusion *self)
           if (old_state == STRATA_VCPU_RUNNING && state != STRATA_VCPU_RUNNING)
             v->executing_until = t;
         }
+      if (state == STRATA_VCPU_IDLE)
+        v->wake_chain_start = -1;
       if (state == STRATA_VCPU_RUNNING && v->suspects > 0)
         {
           /* Guest events just before an entry: within the sync accuracy
@@ -801,7 +805,10 @@ handle_switch (StrataFusion      *self,
     {
       prev->run = classify_prev_state (ev->v[2]);
       if (prev->run == RUN_WAIT_CPU)
-        prev->woken_at = t, prev->real_woken_at = -1;
+        {
+          prev->woken_at = t;
+          prev->real_woken_at = -1;
+        }
     }
   if (prev->vcpu != NULL)
     {
@@ -823,6 +830,9 @@ handle_switch (StrataFusion      *self,
         hist_add (&self->wakeup[MIN (m->plan.layer, MAX_LAYERS - 1)], t - next->woken_at);
       if (next->woken_at >= 0 && next->real_woken_at < 0)
         next->real_woken_at = next->woken_at;
+      /* The CPU's wake-up chain served its thread */
+      if (next->woken_at >= 0)
+        c->wake_chain_start = -1;
       next->woken_at = -1;
       next->run = RUN_RUNNING;
       next->run_since = t;
@@ -857,8 +867,15 @@ handle_wakeup (StrataFusion           *self,
     return;
   if (th->run != RUN_WAIT_CPU)
     {
+      /* A wake-up done by a vCPU that was itself woken for it began
+       * with that vCPU's wake-up, down to the host's: the latency the
+       * thread sees through all the layers */
+      gint64 chain = m->plan.layer > 0 && c->wake_chain_start >= 0 ? c->wake_chain_start : t;
+
       th->woken_at = t;
-      th->real_woken_at = -1;
+      th->real_woken_at = chain;
+      if (th->vcpu != NULL && th->run == RUN_BLOCKED)
+        th->vcpu->wake_chain_start = chain;
     }
   th->run = RUN_WAIT_CPU;
   if (ev->v[2] != STRATA_VALUE_ABSENT && ev->v[2] >= 0 && ev->v[2] < 4096)
