@@ -91,8 +91,8 @@ typedef struct
 {
   GArray       *fractions;
   GArray       *phases;
-  GCancellable *cancel_in_fuse;
-  gboolean      sht_seen;
+  GCancellable   *cancel_in_fuse;
+  StrataAnalysis *live;
 } Watch;
 
 static void
@@ -108,13 +108,15 @@ progress_cb (const StrataExperimentProgress *progress,
 }
 
 static void
-started_cb (StrataSht *sht,
-            gpointer   user_data)
+started_cb (StrataAnalysis *analysis,
+            gpointer        user_data)
 {
   Watch *w = user_data;
 
-  g_assert_nonnull (sht);
-  w->sht_seen = TRUE;
+  /* Before any event is fused, the machines are there to show */
+  g_assert_nonnull (analysis);
+  g_assert_cmpuint (strata_analysis_get_n_machines (analysis), ==, 4);
+  w->live = strata_analysis_ref (analysis);
 }
 
 static void
@@ -125,7 +127,7 @@ test_progress (Fixture       *f,
   g_autoptr(StrataExperimentResult) result = NULL;
   g_autoptr(StrataAnalysis) analysis = NULL;
   StrataExperimentOptions options;
-  Watch w = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (int)), NULL, FALSE };
+  Watch w = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (int)), NULL, NULL };
 
   strata_experiment_options_init (&options);
   options.sht_path = f->sht;
@@ -135,7 +137,15 @@ test_progress (Fixture       *f,
   result = run (f, &options, &error);
   g_assert_no_error (error);
   g_assert_nonnull (result);
-  g_assert_true (w.sht_seen);
+  /* The analysis a viewer held while it ran is the finished one */
+  g_assert_true (w.live == result->analysis);
+  {
+    g_autoptr(GArray) cpus = strata_analysis_query_cpus (w.live, strata_analysis_get_end_time (w.live) - 1, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (cpus->len, ==, 4);
+  }
+  g_clear_pointer (&w.live, strata_analysis_unref);
 
   /* Phases in order, fractions never going back, ending at 1 */
   g_assert_cmpuint (w.phases->len, >=, 4);
@@ -172,7 +182,7 @@ test_cancel (Fixture       *f,
   StrataExperimentOptions options;
   StrataExperimentResult *result;
   Watch w = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (int)),
-              cancellable, FALSE };
+              cancellable, NULL };
 
   strata_experiment_options_init (&options);
   options.sht_path = f->sht;

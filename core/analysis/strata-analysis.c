@@ -176,6 +176,31 @@ strata_analysis_open (const char  *sht_path,
   return self;
 }
 
+/**
+ * strata_analysis_new_for_sht:
+ * @sht: (transfer full): an SHT of the fused analysis, finished or still
+ *   being written (its machines already described)
+ *
+ * Wraps an SHT the caller opened or is writing: views can show an
+ * analysis while it runs. The SHT is freed with the last reference.
+ *
+ * Returns: (transfer full): the analysis, or %NULL with @error set (the
+ *   SHT is then freed)
+ */
+StrataAnalysis *
+strata_analysis_new_for_sht (StrataSht  *sht,
+                             GError    **error)
+{
+  StrataAnalysis *self;
+
+  g_return_val_if_fail (sht != NULL, NULL);
+
+  self = analysis_new (sht, error);
+  if (self == NULL)
+    strata_sht_free (sht);
+  return self;
+}
+
 StrataAnalysis *
 strata_analysis_ref (StrataAnalysis *self)
 {

@@ -101,6 +101,8 @@ typedef struct _StrataAnalysis StrataAnalysis;
 StrataAnalysis *strata_analysis_open           (const char       *sht_path,
                                                 gsize             cache_bytes,
                                                 GError          **error);
+StrataAnalysis *strata_analysis_new_for_sht    (StrataSht        *sht,
+                                                GError          **error);
 StrataAnalysis *strata_analysis_ref            (StrataAnalysis   *self);
 void            strata_analysis_unref          (StrataAnalysis   *self);
 StrataSht      *strata_analysis_get_sht        (StrataAnalysis   *self);

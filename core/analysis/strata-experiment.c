@@ -108,6 +108,7 @@ strata_experiment_result_free (StrataExperimentResult *result)
     return;
   g_clear_pointer (&result->summary, json_node_unref);
   g_clear_pointer (&result->stats, json_node_unref);
+  g_clear_pointer (&result->analysis, strata_analysis_unref);
   g_free (result->sht_path);
   g_free (result);
 }
@@ -323,6 +324,8 @@ strata_experiment_run (const char * const            *paths,
   g_autoptr(JsonBuilder) b = NULL;
   g_autoptr(JsonNode) machines_json = NULL;
   StrataSht *sht = NULL;
+  StrataAnalysis *analysis = NULL;
+  gboolean sht_owned = TRUE;
   StrataSyncOptions sync_options;
   StrataExperimentResult *result = NULL;
   StrataExperimentProgress p = { 0 };
@@ -417,6 +420,14 @@ strata_experiment_run (const char * const            *paths,
   if (sht == NULL)
     return NULL;
   fusion = strata_fusion_new (sht, plan, start);
+  /* The machines are in the SHT: from now on it can be queried */
+  analysis = strata_analysis_new_for_sht (sht, error);
+  sht_owned = FALSE;
+  if (analysis == NULL)
+    {
+      g_clear_pointer (&fusion, strata_fusion_free);
+      return NULL;
+    }
   for (guint m = 0; m < plan->machines->len; m++)
     {
       const StrataPlannedMachine *pm = strata_machine_plan_get (plan, m);
@@ -430,7 +441,7 @@ strata_experiment_run (const char * const            *paths,
         }
     }
   if (options->started != NULL)
-    options->started (sht, options->user_data);
+    options->started (analysis, options->user_data);
 
   /* Pass 2 */
   p.phase = STRATA_EXPERIMENT_FUSE;
@@ -653,6 +664,7 @@ strata_experiment_run (const char * const            *paths,
   result->summary = json_builder_get_root (b);
   result->stats = strata_fusion_dup_stats_json (fusion);
   result->sht_path = g_strdup (options->sht_path);
+  result->analysis = strata_analysis_ref (analysis);
   result->n_events = n_events;
   result->n_errors = n_errors;
 
@@ -671,9 +683,12 @@ out:
   g_free (heap);
   g_mutex_clear (&pass.mutex);
   g_cond_clear (&pass.cond);
-  /* The fusion writes into the SHT: free it first */
+  /* The fusion writes into the SHT: free it first. The SHT goes with the
+   * last reference to the analysis (a view may hold one). */
   g_clear_pointer (&fusion, strata_fusion_free);
-  strata_sht_free (sht);
+  if (sht_owned)
+    strata_sht_free (sht);
+  g_clear_pointer (&analysis, strata_analysis_unref);
   return result;
 }
 

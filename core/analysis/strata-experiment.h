@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "strata-analysis.h"
 #include "strata-machine-plan.h"
 #include "strata-sht.h"
 #include "strata-sync-cache.h"
@@ -48,9 +49,10 @@ typedef struct
 typedef void (*StrataExperimentProgressFunc) (const StrataExperimentProgress *progress,
                                               gpointer                        user_data);
 
-/* Called on the worker thread once the SHT exists and before any event is
- * fused: a viewer may query it while it grows (it is freed by the run). */
-typedef void (*StrataExperimentStartedFunc)  (StrataSht                      *sht,
+/* Called on the worker thread once the machines are known and before any
+ * event is fused: a viewer may take a reference and query the analysis
+ * while it grows. */
+typedef void (*StrataExperimentStartedFunc)  (StrataAnalysis                 *analysis,
                                               gpointer                        user_data);
 
 /**
@@ -89,6 +91,7 @@ typedef struct
  *   synchronization, timings, problems
  * @stats: what `strata-cli stats --json` prints
  * @sht_path: the State History Tree written
+ * @analysis: it, ready to query
  * @n_events: events fused
  * @n_errors: traces that could not be read in full
  *
@@ -96,11 +99,12 @@ typedef struct
  */
 typedef struct
 {
-  JsonNode *summary;
-  JsonNode *stats;
-  char     *sht_path;
-  guint64   n_events;
-  guint     n_errors;
+  JsonNode       *summary;
+  JsonNode       *stats;
+  char           *sht_path;
+  StrataAnalysis *analysis;
+  guint64         n_events;
+  guint           n_errors;
 } StrataExperimentResult;
 
 void                    strata_experiment_options_init  (StrataExperimentOptions       *options);
