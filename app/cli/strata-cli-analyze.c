@@ -83,7 +83,7 @@ run_cb (GObject      *object,
 {
   AnalyzeRun *run = user_data;
 
-  run->result = strata_experiment_run_finish (result, &run->error);
+  run->result = strata_experiment_load_finish (result, &run->error);
   run->done = TRUE;
 }
 
@@ -161,52 +161,6 @@ parse_roles (Args    *args,
   return TRUE;
 }
 
-/* The summary and statistics, as the catalog keeps them */
-static char *
-analysis_to_json (const Analysis *a)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "summary");
-  json_builder_add_value (b, json_node_copy (a->summary));
-  json_builder_set_member_name (b, "stats");
-  json_builder_add_value (b, json_node_copy (a->stats));
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, NULL);
-}
-
-static gboolean
-analysis_from_catalog (StrataCatalogAnalysis *entry,
-                       Analysis              *out)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(StrataAnalysis) analysis = NULL;
-  JsonObject *root;
-
-  if (entry->summary_json == NULL
-      || !json_parser_load_from_data (parser, entry->summary_json, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return FALSE;
-  root = json_node_get_object (json_parser_get_root (parser));
-  if (!json_object_has_member (root, "summary") || !json_object_has_member (root, "stats"))
-    return FALSE;
-  /* The SHT must open, whole and of this analysis version */
-  analysis = strata_analysis_open (entry->sht_path, 0, NULL);
-  if (analysis == NULL)
-    return FALSE;
-
-  out->sht_path = g_strdup (entry->sht_path);
-  out->summary = json_node_copy (json_object_get_member (root, "summary"));
-  out->stats = json_node_copy (json_object_get_member (root, "stats"));
-  out->from_cache = TRUE;
-  return TRUE;
-}
-
 static StrataCatalog *
 open_catalog (const char  *cache_dir,
               GError     **error)
@@ -219,107 +173,49 @@ open_catalog (const char  *cache_dir,
   return catalog;
 }
 
-/* The analysis of the traces below the paths: from the catalog (an
- * analysis of the same traces, same options, same analysis version, whose
- * SHT opens whole), or run now and recorded. */
+/* The analysis of the traces below the paths: from the catalog, or run
+ * now and recorded (strata_experiment_load()). */
 static gboolean
 get_analysis (StrataCliContext  *ctx,
               Args              *args,
               Analysis          *out,
               GError           **error)
 {
-  char **paths = args->args;
   g_autoptr(StrataCatalog) catalog = NULL;
-  g_autoptr(StrataCatalogAnalysis) entry = NULL;
-  g_autoptr(GPtrArray) locations = NULL;
-  g_autoptr(GPtrArray) trace_paths = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *key = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *text = NULL;
   StrataExperimentOptions options;
   AnalyzeRun run = { 0 };
 
   catalog = open_catalog (args->cache_dir, error);
   if (catalog == NULL)
     return FALSE;
-  /* What killed runs left behind, a day later (a run may still be going) */
-  strata_catalog_prune (catalog, (gint64) G_USEC_PER_SEC * 24 * 3600, NULL);
-
-  /* The identity of the traces below the paths, and the options */
-  locations = strata_trace_discover ((const char * const *) paths, NULL, ctx->cancellable, error);
-  if (locations == NULL)
-    return FALSE;
-  if (locations->len == 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No trace found below %s%s"),
-                   paths[0], paths[1] != NULL ? _(" and the other paths given") : "");
-      return FALSE;
-    }
-  trace_paths = g_ptr_array_new ();
-  for (guint i = 0; i < locations->len; i++)
-    g_ptr_array_add (trace_paths, ((StrataTraceLocation *) g_ptr_array_index (locations, i))->path);
-  g_ptr_array_add (trace_paths, NULL);
 
   strata_experiment_options_init (&options);
   options.reference = args->reference;
   options.roles = (const StrataRoleOverride *) (gpointer) args->roles->data;
   options.n_roles = args->roles->len;
-  options.sync_cache = STRATA_SYNC_CACHE (catalog);
-  key = strata_experiment_make_key ((const char * const *) trace_paths->pdata, &options, error);
-  if (key == NULL)
-    return FALSE;
-
-  if (!args->force)
-    {
-      entry = strata_catalog_lookup_analysis (catalog, key, STRATA_ANALYSIS_VERSION, &local_error);
-      if (entry != NULL && analysis_from_catalog (entry, out))
-        return TRUE;
-      if (entry != NULL)
-        {
-          g_printerr (_("%s: the cached analysis %s cannot be used: analysing again\n"),
-                      g_get_prgname (), entry->sht_path);
-          strata_catalog_forget_analysis (catalog, entry->id, NULL);
-        }
-      if (local_error != NULL)
-        g_printerr ("%s: warning: %s\n", g_get_prgname (), local_error->message);
-      g_clear_pointer (&entry, strata_catalog_analysis_free);
-    }
-
-  name = g_path_get_basename (paths[0]);
-  entry = strata_catalog_begin_analysis (catalog, key, STRATA_ANALYSIS_VERSION, name,
-                                         (const char * const *) paths, error);
-  if (entry == NULL)
-    return FALSE;
-
-  options.sht_path = entry->sht_path;
   run.show_progress = isatty (STDERR_FILENO);
   if (run.show_progress)
     options.progress = progress_cb;
 
-  strata_experiment_run_async ((const char * const *) paths, &options, ctx->cancellable, run_cb, &run);
+  strata_experiment_load_async ((const char * const *) args->args, &options, catalog, args->force,
+                                ctx->cancellable, run_cb, &run);
   while (!run.done)
     g_main_context_iteration (NULL, TRUE);
   if (run.show_progress)
     g_printerr ("\r\033[K");
   if (run.result == NULL)
     {
-      strata_catalog_forget_analysis (catalog, entry->id, NULL);
       g_propagate_error (error, run.error);
       return FALSE;
     }
 
+  for (guint i = 0; run.result->warnings != NULL && i < run.result->warnings->len; i++)
+    g_printerr ("%s: warning: %s\n", g_get_prgname (), (const char *) g_ptr_array_index (run.result->warnings, i));
   out->sht_path = g_strdup (run.result->sht_path);
   out->summary = json_node_copy (run.result->summary);
   out->stats = json_node_copy (run.result->stats);
-  out->from_cache = FALSE;
+  out->from_cache = run.result->from_cache;
   strata_experiment_result_free (run.result);
-
-  /* Trusted from now on only */
-  text = analysis_to_json (out);
-  if (!strata_catalog_finish_analysis (catalog, entry->id, text, &local_error))
-    g_printerr (_("%s: warning: the analysis could not be recorded (the next run analyses again): %s\n"),
-                g_get_prgname (), local_error->message);
   return TRUE;
 }
 

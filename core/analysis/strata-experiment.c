@@ -10,6 +10,7 @@
 
 #include "strata-analysis-private.h"
 #include "strata-experiment.h"
+#include "strata-experiment-private.h"
 #include "strata-fusion.h"
 #include "strata-machine-plan.h"
 #include "strata-sync.h"
@@ -109,6 +110,7 @@ strata_experiment_result_free (StrataExperimentResult *result)
   g_clear_pointer (&result->summary, json_node_unref);
   g_clear_pointer (&result->stats, json_node_unref);
   g_clear_pointer (&result->analysis, strata_analysis_unref);
+  g_clear_pointer (&result->warnings, g_ptr_array_unref);
   g_free (result->sht_path);
   g_free (result);
 }
@@ -760,14 +762,45 @@ strata_experiment_make_key (const char * const             *trace_paths,
   return g_strdup (g_checksum_get_string (checksum));
 }
 
+void
+_strata_experiment_options_copy_init (StrataExperimentOptionsCopy   *copy,
+                                      const StrataExperimentOptions *options)
+{
+  copy->options = *options;
+  copy->sht_path = g_strdup (options->sht_path);
+  copy->reference = g_strdup (options->reference);
+  copy->options.sht_path = copy->sht_path;
+  copy->options.reference = copy->reference;
+  copy->strings = g_ptr_array_new_with_free_func (g_free);
+  copy->roles = g_new0 (StrataRoleOverride, MAX (options->n_roles, 1));
+  for (guint i = 0; i < options->n_roles; i++)
+    {
+      copy->roles[i].trace = g_strdup (options->roles[i].trace);
+      copy->roles[i].host = g_strdup (options->roles[i].host);
+      copy->roles[i].qemu_pid = options->roles[i].qemu_pid;
+      g_ptr_array_add (copy->strings, (gpointer) copy->roles[i].trace);
+      if (copy->roles[i].host != NULL)
+        g_ptr_array_add (copy->strings, (gpointer) copy->roles[i].host);
+    }
+  copy->options.roles = copy->roles;
+  if (copy->options.sync_cache != NULL)
+    g_object_ref (copy->options.sync_cache);
+}
+
+void
+_strata_experiment_options_copy_clear (StrataExperimentOptionsCopy *copy)
+{
+  g_clear_pointer (&copy->sht_path, g_free);
+  g_clear_pointer (&copy->reference, g_free);
+  g_clear_pointer (&copy->strings, g_ptr_array_unref);
+  g_clear_pointer (&copy->roles, g_free);
+  g_clear_object (&copy->options.sync_cache);
+}
+
 typedef struct
 {
-  char                   **paths;
-  char                    *sht_path;
-  char                    *reference;
-  GPtrArray               *strings;
-  StrataRoleOverride      *roles;
-  StrataExperimentOptions  options;
+  char                        **paths;
+  StrataExperimentOptionsCopy   copy;
 } RunData;
 
 static void
@@ -775,12 +808,8 @@ run_data_free (gpointer data)
 {
   RunData *run = data;
 
-  g_ptr_array_unref (run->strings);
-  g_free (run->roles);
   g_strfreev (run->paths);
-  g_free (run->sht_path);
-  g_free (run->reference);
-  g_clear_object (&run->options.sync_cache);
+  _strata_experiment_options_copy_clear (&run->copy);
   g_free (run);
 }
 
@@ -794,7 +823,7 @@ run_thread (GTask        *task,
   GError *error = NULL;
   StrataExperimentResult *result;
 
-  result = strata_experiment_run ((const char * const *) run->paths, &run->options, cancellable, &error);
+  result = strata_experiment_run ((const char * const *) run->paths, &run->copy.options, cancellable, &error);
   if (result == NULL)
     g_task_return_error (task, error);
   else
@@ -822,25 +851,7 @@ strata_experiment_run_async (const char * const            *paths,
 
   run = g_new0 (RunData, 1);
   run->paths = g_strdupv ((char **) paths);
-  run->options = *options;
-  run->sht_path = g_strdup (options->sht_path);
-  run->reference = g_strdup (options->reference);
-  run->options.sht_path = run->sht_path;
-  run->options.reference = run->reference;
-  run->strings = g_ptr_array_new_with_free_func (g_free);
-  run->roles = g_new0 (StrataRoleOverride, MAX (options->n_roles, 1));
-  for (guint i = 0; i < options->n_roles; i++)
-    {
-      run->roles[i].trace = g_strdup (options->roles[i].trace);
-      run->roles[i].host = g_strdup (options->roles[i].host);
-      run->roles[i].qemu_pid = options->roles[i].qemu_pid;
-      g_ptr_array_add (run->strings, (gpointer) run->roles[i].trace);
-      if (run->roles[i].host != NULL)
-        g_ptr_array_add (run->strings, (gpointer) run->roles[i].host);
-    }
-  run->options.roles = run->roles;
-  if (run->options.sync_cache != NULL)
-    g_object_ref (run->options.sync_cache);
+  _strata_experiment_options_copy_init (&run->copy, options);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, strata_experiment_run_async);

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "strata-analysis.h"
+#include "strata-catalog.h"
 #include "strata-machine-plan.h"
 #include "strata-sht.h"
 #include "strata-sync-cache.h"
@@ -94,6 +95,9 @@ typedef struct
  * @analysis: it, ready to query
  * @n_events: events fused
  * @n_errors: traces that could not be read in full
+ * @from_cache: strata_experiment_load() found it in the catalog
+ * @warnings: (element-type utf8) (nullable): what strata_experiment_load()
+ *   met on the way (a cached analysis it could not use, say)
  *
  * What an analysis produced. Immutable.
  */
@@ -105,6 +109,8 @@ typedef struct
   StrataAnalysis *analysis;
   guint64         n_events;
   guint           n_errors;
+  gboolean        from_cache;
+  GPtrArray      *warnings;
 } StrataExperimentResult;
 
 void                    strata_experiment_options_init  (StrataExperimentOptions       *options);
@@ -120,6 +126,21 @@ void                    strata_experiment_run_async     (const char * const     
 StrataExperimentResult *strata_experiment_run_finish    (GAsyncResult                  *result,
                                                          GError                       **error);
 void                    strata_experiment_result_free   (StrataExperimentResult        *result);
+StrataExperimentResult *strata_experiment_load          (const char * const            *paths,
+                                                         const StrataExperimentOptions *options,
+                                                         StrataCatalog                 *catalog,
+                                                         gboolean                       force,
+                                                         GCancellable                  *cancellable,
+                                                         GError                       **error);
+void                    strata_experiment_load_async    (const char * const            *paths,
+                                                         const StrataExperimentOptions *options,
+                                                         StrataCatalog                 *catalog,
+                                                         gboolean                       force,
+                                                         GCancellable                  *cancellable,
+                                                         GAsyncReadyCallback            callback,
+                                                         gpointer                       user_data);
+StrataExperimentResult *strata_experiment_load_finish   (GAsyncResult                  *result,
+                                                         GError                       **error);
 char                   *strata_experiment_make_key      (const char * const            *trace_paths,
                                                          const StrataExperimentOptions *options,
                                                          GError                       **error);
