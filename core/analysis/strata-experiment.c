@@ -406,9 +406,24 @@ strata_experiment_run (const char * const            *paths,
     }
   if (start > end)
     {
+      g_autoptr(GString) why = g_string_new (NULL);
+
+      /* Say of each trace why it gave nothing */
+      for (guint i = 0; i < locations->len; i++)
+        {
+          const StrataSyncTrace *st = strata_sync_result_get_trace (sync, i);
+
+          g_string_append_printf (why, "\n%s: ", st->path);
+          if (g_array_index (plan->trace_machine, int, i) < 0 && st->read_ok)
+            g_string_append (why, "a user-space trace");
+          else if (!st->read_ok && st->problems->len > 0)
+            g_string_append (why, (const char *) g_ptr_array_index (st->problems, 0));
+          else
+            g_string_append (why, "no event");
+        }
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "No kernel trace with events below %s%s: nothing to analyse",
-                   paths[0], paths[1] != NULL ? " and the other paths given" : "");
+                   "No kernel trace with events below %s%s: nothing to analyse%s",
+                   paths[0], paths[1] != NULL ? " and the other paths given" : "", why->str);
       return NULL;
     }
 

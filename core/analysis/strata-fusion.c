@@ -824,6 +824,13 @@ handle_switch (StrataFusion      *self,
       mark_cpu (self, next->cpu);
       next->cpu->curr = NULL;
     }
+  /* vCPU threads run guests, not code of their own: their wake-ups are
+   * the guest's, counted when the guest's thread runs */
+  if (next->vcpu != NULL)
+    {
+      next->woken_at = -1;
+      next->real_woken_at = -1;
+    }
   if (!next->is_idle)
     {
       if (next->woken_at >= 0)
