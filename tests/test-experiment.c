@@ -343,6 +343,133 @@ test_damaged_guest (Fixture       *f,
                                                                         "problems")), >, 0);
 }
 
+/* Intervals during which a thread of a guest is on a physical CPU,
+ * from the simulation's ground truth: "machine/tid" → GArray of gint64
+ * pairs, in time order */
+static GHashTable *
+truth_on_cpu (const char *archive)
+{
+  g_autofree char *path = g_build_filename (archive, "ground-truth.tsv", NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  GHashTable *on_cpu = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (text, "\n", 0);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], "\t", 0);
+      g_autofree char *key = NULL;
+      GArray *spans;
+      gint64 span[2];
+
+      if (g_strv_length (f) < 11 || !g_str_equal (f[0], "pcpu") || g_str_equal (f[5], "0")
+          || g_str_equal (f[10], "vmm") || g_str_equal (f[10], "idle"))
+        continue;
+      key = g_strdup_printf ("%s/%s", f[4], f[7]);
+      spans = g_hash_table_lookup (on_cpu, key);
+      if (spans == NULL)
+        {
+          spans = g_array_new (FALSE, FALSE, 2 * sizeof (gint64));
+          g_hash_table_insert (on_cpu, g_steal_pointer (&key), spans);
+        }
+      span[0] = g_ascii_strtoll (f[2], NULL, 10);
+      span[1] = g_ascii_strtoll (f[3], NULL, 10);
+      g_array_append_vals (spans, span, 1);
+    }
+  return on_cpu;
+}
+
+/* 1 on a CPU at @t, 0 not, -1 too close to a change to tell */
+static int
+on_cpu_at (GArray *spans,
+           gint64  t,
+           gint64  tolerance)
+{
+  int on = 0;
+
+  for (guint i = 0; spans != NULL && i < spans->len; i++)
+    {
+      const gint64 *span = &g_array_index (spans, gint64, 2 * i);
+
+      if (ABS (t - span[0]) <= tolerance || ABS (t - span[1]) <= tolerance)
+        return -1;
+      if (span[0] <= t && t < span[1])
+        on = 1;
+    }
+  return on;
+}
+
+/* The central point: a guest thread its kernel believes running is shown
+ * preempted by the host (or in the hypervisor) exactly when, in truth, it
+ * is on no physical CPU */
+static void
+test_thread_states (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StrataExperimentResult) result = run (f, NULL, &error);
+  g_autoptr(GHashTable) truth = truth_on_cpu (f->archive);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  StrataAnalysis *analysis;
+  guint n_running = 0, n_preempted = 0, n_threads;
+  gint64 start, end;
+
+  g_assert_no_error (error);
+  analysis = result->analysis;
+  n_threads = strata_analysis_get_n_threads (analysis);
+  g_assert_cmpuint (n_threads, >, 20);
+  start = strata_analysis_get_start_time (analysis);
+  end = strata_analysis_get_end_time (analysis);
+
+  for (guint k = 0; k < 400; k++)
+    {
+      /* Past the first milliseconds, where what runs is not known yet */
+      gint64 t = start + (end - start) / 10 + (gint64) g_rand_double_range (rand, 0, (double) (end - start) * 0.9);
+
+      for (guint32 i = 0; i < n_threads; i++)
+        {
+          StrataThreadStatus status = strata_analysis_get_thread_status (analysis, i, t);
+          StrataThreadInfo info;
+          g_autofree char *key = NULL;
+          const StrataAnalysisMachine *m;
+          int on;
+
+          if (status != STRATA_THREAD_USER && status != STRATA_THREAD_SYSCALL
+              && status != STRATA_THREAD_PREEMPTED_BY_HOST && status != STRATA_THREAD_IN_HYPERVISOR)
+            continue;
+          g_assert_true (strata_analysis_get_thread (analysis, i, t, &info, &error));
+          m = strata_analysis_get_machine (analysis, (guint) info.machine);
+          key = g_strdup_printf ("%s/%d", m->name, info.tid);
+          strata_thread_info_clear (&info);
+          if (m->layer == 0)
+            continue;
+
+          on = on_cpu_at (g_hash_table_lookup (truth, key), t, 20000);
+          if (on < 0)
+            continue;
+          if (status == STRATA_THREAD_USER || status == STRATA_THREAD_SYSCALL)
+            {
+              if (on != 1)
+                g_error ("%s at %" G_GINT64_FORMAT ": shown running, but on no physical CPU", key, t);
+              n_running++;
+            }
+          else
+            {
+              if (on != 0)
+                g_error ("%s at %" G_GINT64_FORMAT ": shown %s, but it runs on a physical CPU", key, t,
+                         strata_thread_status_to_string (status));
+              n_preempted++;
+            }
+        }
+    }
+  g_test_message ("%u samples running, %u preempted by the host or in the hypervisor", n_running, n_preempted);
+  g_assert_cmpuint (n_running, >, 50);
+  g_assert_cmpuint (n_preempted, >, 10);
+}
+
 static void
 test_nothing (void)
 {
@@ -372,6 +499,8 @@ main (int   argc,
   g_test_add ("/strata/experiment/async", Fixture, NULL, fixture_set_up, test_async, fixture_tear_down);
   g_test_add ("/strata/experiment/roles", Fixture, NULL, fixture_set_up, test_roles, fixture_tear_down);
   g_test_add ("/strata/experiment/damaged-guest", Fixture, NULL, fixture_set_up, test_damaged_guest,
+              fixture_tear_down);
+  g_test_add ("/strata/experiment/thread-states", Fixture, "overcommit", fixture_set_up, test_thread_states,
               fixture_tear_down);
   g_test_add_func ("/strata/experiment/nothing", test_nothing);
   return g_test_run ();

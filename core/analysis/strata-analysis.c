@@ -316,6 +316,41 @@ strata_analysis_get_thread (StrataAnalysis   *self,
   return TRUE;
 }
 
+/**
+ * strata_analysis_get_n_threads:
+ *
+ * Returns: the threads met so far (indexes 0 to n − 1)
+ */
+guint
+strata_analysis_get_n_threads (StrataAnalysis *self)
+{
+  g_autoptr(GArray) children = strata_sht_quark_dup_children (self->sht, self->q_threads);
+
+  return children != NULL ? children->len : 0;
+}
+
+/**
+ * strata_analysis_get_thread_status:
+ * @thread_index: a thread
+ * @t: when
+ *
+ * Returns: its status at @t, as its own kernel sees it, except that a
+ *   guest thread believed running is %STRATA_THREAD_PREEMPTED_BY_HOST or
+ *   %STRATA_THREAD_IN_HYPERVISOR when its vCPU is not executing
+ */
+StrataThreadStatus
+strata_analysis_get_thread_status (StrataAnalysis *self,
+                                   guint32         thread_index,
+                                   gint64          t)
+{
+  g_autofree char *name = g_strdup_printf ("%u", thread_index);
+  guint32 q = strata_sht_quark_lookup (self->sht, self->q_threads, name);
+
+  if (q == STRATA_SHT_QUARK_INVALID)
+    return STRATA_THREAD_UNKNOWN;
+  return (StrataThreadStatus) read_int (self->sht, q, "Status", t, STRATA_THREAD_UNKNOWN);
+}
+
 static void
 cpu_sample_clear (gpointer data)
 {

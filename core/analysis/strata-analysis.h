@@ -119,6 +119,11 @@ gboolean        strata_analysis_get_thread     (StrataAnalysis   *self,
                                                 gint64            t,
                                                 StrataThreadInfo *info,
                                                 GError          **error);
+guint           strata_analysis_get_n_threads  (StrataAnalysis   *self);
+StrataThreadStatus
+                strata_analysis_get_thread_status (StrataAnalysis *self,
+                                                guint32           thread_index,
+                                                gint64            t);
 GArray         *strata_analysis_query_cpus     (StrataAnalysis   *self,
                                                 gint64            t,
                                                 GError          **error);
