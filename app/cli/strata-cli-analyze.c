@@ -4,242 +4,33 @@
 #include "config.h"
 
 #include <errno.h>
-#include <string.h>
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include "strata-analysis.h"
-#include "strata-analysis-private.h"
-#include "strata-catalog.h"
 #include "strata-cli.h"
-#include "strata-experiment.h"
-#include "strata-sync-cache.h"
-#include "strata-trace-discovery.h"
 
 /*
  * analyze, query and stats: each finds the experiment's analysis in the
- * cache, or runs it. An analysis is cached as its SHT and a JSON file of
- * its summary and statistics, both named after the identity of the traces
- * (paths, sizes, modification times, clock uuids) and the options; the
- * JSON is written last, so a run killed before the end leaves nothing
- * that a later run trusts.
+ * cache, or runs it (strata-cli-analysis.c), then prints a part of it.
  */
 
 typedef struct
 {
-  StrataExperimentResult *result;
-  GError                 *error;
-  gboolean                done;
-  gboolean                show_progress;
-} AnalyzeRun;
-
-typedef struct
-{
-  char     *sht_path;
-  JsonNode *summary;
-  JsonNode *stats;
-  gboolean  from_cache;
-} Analysis;
-
-static void
-analysis_clear (Analysis *a)
-{
-  g_clear_pointer (&a->sht_path, g_free);
-  g_clear_pointer (&a->summary, json_node_unref);
-  g_clear_pointer (&a->stats, json_node_unref);
-}
-
-static void
-progress_cb (const StrataExperimentProgress *progress,
-             gpointer                        user_data)
-{
-  /* On the worker thread: stderr is fine from any thread. */
-  switch (progress->phase)
-    {
-    case STRATA_EXPERIMENT_DISCOVER:
-      g_printerr (_("\r\033[KFinding traces…"));
-      break;
-    case STRATA_EXPERIMENT_SYNC:
-      g_printerr (_("\r\033[KSynchronizing… %3.0f %%"), progress->fraction * 100);
-      break;
-    case STRATA_EXPERIMENT_FUSE:
-      g_printerr (_("\r\033[KAnalysing… %3.0f %%, %.2f M events/s"),
-                  progress->fraction * 100, progress->events_per_s / 1e6);
-      break;
-    case STRATA_EXPERIMENT_DONE:
-    default:
-      g_printerr ("\r\033[K");
-      break;
-    }
-}
-
-static void
-run_cb (GObject      *object,
-        GAsyncResult *result,
-        gpointer      user_data)
-{
-  AnalyzeRun *run = user_data;
-
-  run->result = strata_experiment_load_finish (result, &run->error);
-  run->done = TRUE;
-}
-
-typedef struct
-{
-  gboolean  json;
-  gboolean  csv;
-  gboolean  force;
-  char     *cache_dir;
-  char     *reference;
-  char     *at;
-  GStrv     hosts;
-  GStrv     guests;
-  GStrv     args;
-  GArray   *roles;     /* StrataRoleOverride, borrowing the strings above */
+  gboolean              json;
+  gboolean              csv;
+  char                 *at;
+  StrataCliAnalysisArgs analysis;
 } Args;
 
 static void
 args_clear (Args *args)
 {
-  g_free (args->cache_dir);
-  g_free (args->reference);
   g_free (args->at);
-  g_strfreev (args->hosts);
-  g_strfreev (args->guests);
-  g_strfreev (args->args);
-  g_clear_pointer (&args->roles, g_array_unref);
+  strata_cli_analysis_args_clear (&args->analysis);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Args, args_clear)
-
-/* --host TRACE and --guest GUEST=HOST[:PID] */
-static gboolean
-parse_roles (Args    *args,
-             GError **error)
-{
-  args->roles = g_array_new (FALSE, TRUE, sizeof (StrataRoleOverride));
-  for (guint i = 0; args->hosts != NULL && args->hosts[i] != NULL; i++)
-    {
-      StrataRoleOverride role = { args->hosts[i], NULL, -1 };
-
-      g_array_append_val (args->roles, role);
-    }
-  for (guint i = 0; args->guests != NULL && args->guests[i] != NULL; i++)
-    {
-      char *guest = args->guests[i];
-      char *host = strchr (guest, '=');
-      char *pid = host != NULL ? strrchr (host + 1, ':') : NULL;
-      StrataRoleOverride role = { guest, NULL, -1 };
-
-      if (host == NULL || host == guest || host[1] == '\0')
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       _("--guest: “%s” is not GUEST=HOST or GUEST=HOST:QEMU_PID"), guest);
-          return FALSE;
-        }
-      *host++ = '\0';
-      if (pid != NULL)
-        {
-          char *end = NULL;
-          gint64 value = g_ascii_strtoll (pid + 1, &end, 10);
-
-          if (end == NULL || *end != '\0' || value <= 0 || value > G_MAXINT)
-            {
-              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           _("--guest: “%s” is not a process id"), pid + 1);
-              return FALSE;
-            }
-          *pid = '\0';
-          role.qemu_pid = (int) value;
-        }
-      role.host = host;
-      g_array_append_val (args->roles, role);
-    }
-  return TRUE;
-}
-
-static StrataCatalog *
-open_catalog (const char  *cache_dir,
-              GError     **error)
-{
-  g_autofree char *path = cache_dir != NULL ? g_build_filename (cache_dir, "catalog.sqlite", NULL) : NULL;
-  StrataCatalog *catalog = strata_catalog_open (path, cache_dir, error);
-
-  if (catalog != NULL && strata_catalog_get_warning (catalog) != NULL)
-    g_printerr ("%s: warning: %s\n", g_get_prgname (), strata_catalog_get_warning (catalog));
-  return catalog;
-}
-
-/* The analysis of the traces below the paths: from the catalog, or run
- * now and recorded (strata_experiment_load()). */
-static gboolean
-get_analysis (StrataCliContext  *ctx,
-              Args              *args,
-              Analysis          *out,
-              GError           **error)
-{
-  g_autoptr(StrataCatalog) catalog = NULL;
-  StrataExperimentOptions options;
-  AnalyzeRun run = { 0 };
-
-  catalog = open_catalog (args->cache_dir, error);
-  if (catalog == NULL)
-    return FALSE;
-
-  strata_experiment_options_init (&options);
-  options.reference = args->reference;
-  options.roles = (const StrataRoleOverride *) (gpointer) args->roles->data;
-  options.n_roles = args->roles->len;
-  run.show_progress = isatty (STDERR_FILENO);
-  if (run.show_progress)
-    options.progress = progress_cb;
-
-  strata_experiment_load_async ((const char * const *) args->args, &options, catalog, args->force,
-                                ctx->cancellable, run_cb, &run);
-  while (!run.done)
-    g_main_context_iteration (NULL, TRUE);
-  if (run.show_progress)
-    g_printerr ("\r\033[K");
-  if (run.result == NULL)
-    {
-      g_propagate_error (error, run.error);
-      return FALSE;
-    }
-
-  for (guint i = 0; run.result->warnings != NULL && i < run.result->warnings->len; i++)
-    g_printerr ("%s: warning: %s\n", g_get_prgname (), (const char *) g_ptr_array_index (run.result->warnings, i));
-  out->sht_path = g_strdup (run.result->sht_path);
-  out->summary = json_node_copy (run.result->summary);
-  out->stats = json_node_copy (run.result->stats);
-  out->from_cache = run.result->from_cache;
-  strata_experiment_result_free (run.result);
-  return TRUE;
-}
-
-static void
-print_problems (JsonNode *summary)
-{
-  JsonObject *root = json_node_get_object (summary);
-  JsonArray *problems = json_object_get_array_member (root, "problems");
-
-  for (guint i = 0; problems != NULL && i < json_array_get_length (problems); i++)
-    g_printerr ("%s: %s\n", g_get_prgname (), json_array_get_string_element (problems, i));
-}
-
-static int
-summary_exit_status (JsonNode *summary)
-{
-  JsonArray *traces = json_object_get_array_member (json_node_get_object (summary), "traces");
-
-  for (guint i = 0; i < json_array_get_length (traces); i++)
-    if (!json_object_get_boolean_member (json_array_get_object_element (traces, i), "complete")
-        && !json_object_get_null_member (json_array_get_object_element (traces, i), "machine"))
-      return STRATA_CLI_EXIT_FAILURE;
-  return STRATA_CLI_EXIT_OK;
-}
 
 static void
 print_machine_tree (JsonArray  *machines,
@@ -275,7 +66,7 @@ print_machine_tree (JsonArray  *machines,
 }
 
 static void
-print_summary_text (const Analysis *a)
+print_summary_text (const StrataCliAnalysis *a)
 {
   JsonObject *root = json_node_get_object (a->summary);
   JsonObject *timings = json_object_get_object_member (root, "timings");
@@ -311,19 +102,6 @@ parse (StrataCliContext *ctx,
   GOptionContext *context;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &args->json, N_("Print JSON"), NULL },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &args->cache_dir,
-      N_("Keep the catalog and the analyses there (default: the catalog in the user data folder, "
-         "the analyses in the user cache folder)"), N_("DIR") },
-    { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &args->reference,
-      N_("The trace whose clock is the reference, by path or host name (default: the physical host)"),
-      N_("TRACE") },
-    { "force", 0, 0, G_OPTION_ARG_NONE, &args->force, N_("Analyse again, even if cached"), NULL },
-    { "host", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->hosts,
-      N_("This trace is a physical host, whatever its events say (repeatable)"), N_("TRACE") },
-    { "guest", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->guests,
-      N_("This trace is a VM run by HOST (its QEMU process, if known), for guests without the sync module "
-         "(repeatable)"), N_("GUEST=HOST[:PID]") },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->args, NULL, N_("PATH…") },
     { NULL }
   };
   GOptionEntry at_entries[] = {
@@ -341,6 +119,7 @@ parse (StrataCliContext *ctx,
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, summary);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  strata_cli_analysis_args_add_entries (&args->analysis, context);
   if (with_at)
     g_option_context_add_main_entries (context, at_entries, GETTEXT_PACKAGE);
   if (with_csv)
@@ -348,12 +127,10 @@ parse (StrataCliContext *ctx,
 
   if (!g_option_context_parse (context, &ctx->argc, &ctx->argv, &error))
     return strata_cli_usage_error (context, "%s", error->message);
-  if (args->args == NULL || args->args[0] == NULL)
-    return strata_cli_usage_error (context, "%s", _("no PATH given"));
+  if (!strata_cli_analysis_args_check (&args->analysis, &error))
+    return strata_cli_usage_error (context, "%s", error->message);
   if (args->json && args->csv)
     return strata_cli_usage_error (context, "%s", _("--json and --csv cannot be used together"));
-  if (!parse_roles (args, &error))
-    return strata_cli_usage_error (context, "%s", error->message);
   return -1;
 }
 
@@ -370,7 +147,7 @@ strata_cli_analyze (StrataCliContext *ctx)
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(Args) args = { 0 };
-  Analysis a = { 0 };
+  StrataCliAnalysis a = { 0 };
   int ret;
 
   ret = parse (ctx, &args,
@@ -382,7 +159,7 @@ strata_cli_analyze (StrataCliContext *ctx)
   if (ret >= 0)
     return ret;
 
-  if (!get_analysis (ctx, &args, &a, &error))
+  if (!strata_cli_get_analysis (ctx, &args.analysis, &a, &error))
     return fail (error);
 
   if (args.json)
@@ -392,9 +169,9 @@ strata_cli_analyze (StrataCliContext *ctx)
     }
   else
     print_summary_text (&a);
-  print_problems (a.summary);
-  ret = summary_exit_status (a.summary);
-  analysis_clear (&a);
+  strata_cli_print_problems (a.summary);
+  ret = strata_cli_summary_exit_status (a.summary);
+  strata_cli_analysis_clear (&a);
   return ret;
 }
 
@@ -475,7 +252,7 @@ strata_cli_query (StrataCliContext *ctx)
   g_autoptr(StrataAnalysis) analysis = NULL;
   g_autoptr(JsonNode) node = NULL;
   g_auto(Args) args = { 0 };
-  Analysis a = { 0 };
+  StrataCliAnalysis a = { 0 };
   int ret;
 
   ret = parse (ctx, &args,
@@ -490,12 +267,12 @@ strata_cli_query (StrataCliContext *ctx)
   if (!parse_times (args.at, times, &error))
     return strata_cli_usage_error (context, "%s", error->message);
 
-  if (!get_analysis (ctx, &args, &a, &error))
+  if (!strata_cli_get_analysis (ctx, &args.analysis, &a, &error))
     return fail (error);
   analysis = strata_analysis_open (a.sht_path, 0, &error);
   if (analysis == NULL)
     {
-      analysis_clear (&a);
+      strata_cli_analysis_clear (&a);
       return fail (error);
     }
   for (guint i = 0; i < times->len; i++)
@@ -504,7 +281,7 @@ strata_cli_query (StrataCliContext *ctx)
 
       if (t < strata_analysis_get_start_time (analysis) || t > strata_analysis_get_end_time (analysis))
         {
-          analysis_clear (&a);
+          strata_cli_analysis_clear (&a);
           return strata_cli_usage_error (NULL, _("--at: %" G_GINT64_FORMAT " is outside the traces, which go "
                                                  "from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " ns"),
                                          t, strata_analysis_get_start_time (analysis),
@@ -512,7 +289,7 @@ strata_cli_query (StrataCliContext *ctx)
         }
     }
   node = strata_analysis_query_json (analysis, (const gint64 *) (gpointer) times->data, times->len, &error);
-  analysis_clear (&a);
+  strata_cli_analysis_clear (&a);
   if (node == NULL)
     return fail (error);
   if (args.json)
@@ -633,7 +410,7 @@ strata_cli_stats (StrataCliContext *ctx)
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(Args) args = { 0 };
-  Analysis a = { 0 };
+  StrataCliAnalysis a = { 0 };
   int ret;
 
   ret = parse (ctx, &args,
@@ -644,7 +421,7 @@ strata_cli_stats (StrataCliContext *ctx)
   if (ret >= 0)
     return ret;
 
-  if (!get_analysis (ctx, &args, &a, &error))
+  if (!strata_cli_get_analysis (ctx, &args.analysis, &a, &error))
     return fail (error);
 
   if (args.json)
@@ -658,8 +435,8 @@ strata_cli_stats (StrataCliContext *ctx)
     }
   else
     print_stats_text (a.stats);
-  print_problems (a.summary);
-  ret = summary_exit_status (a.summary);
-  analysis_clear (&a);
+  strata_cli_print_problems (a.summary);
+  ret = strata_cli_summary_exit_status (a.summary);
+  strata_cli_analysis_clear (&a);
   return ret;
 }
