@@ -5,10 +5,14 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <math.h>
 
 #include "strata-application.h"
 #include "strata-experiment.h"
+#include "strata-render-export.h"
+#include "strata-render-format.h"
 #include "strata-sim.h"
+#include "strata-timeline-view.h"
 #include "strata-window.h"
 
 /*
@@ -39,6 +43,15 @@ struct _StrataWindow
   GtkListBox           *problems_list;
   GtkListBox           *recent_list;
   GtkWidget            *recent_title;
+  GtkRevealer          *highlight_revealer;
+  GtkLabel             *highlight_label;
+
+  /* The views: physical CPUs, vCPUs, threads */
+  StrataTimelineView   *views[3];
+  GtkSearchEntry       *thread_search;
+  StrataHighlight      *highlight;
+  StrataRenderScope    *scope;
+  gboolean              color_by_machine;
 
   StrataViewport       *viewport;
   GCancellable         *cancellable;
@@ -118,6 +131,48 @@ set_title_for_paths (StrataWindow *self)
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
+static const StrataRenderView view_kinds[] = {
+  STRATA_RENDER_VIEW_FVS, STRATA_RENDER_VIEW_VCPUS, STRATA_RENDER_VIEW_THREADS,
+};
+
+static void
+set_view_rows (StrataWindow *self,
+               guint         i)
+{
+  g_autoptr(StrataRenderRows) rows = NULL;
+  const char *search = i == 2 ? gtk_editable_get_text (GTK_EDITABLE (self->thread_search)) : NULL;
+
+  if (self->scope != NULL)
+    rows = strata_render_rows_new (self->scope, view_kinds[i], STRATA_RENDER_THREADS_BY_TID,
+                                   search != NULL && search[0] != '\0' ? search : NULL);
+  strata_timeline_view_set_rows (self->views[i], rows);
+}
+
+/* The rows of every view, from the analysis and what is known of it
+ * (the summary, with the containers, once the analysis is done) */
+static void
+update_scope (StrataWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&self->scope, strata_render_scope_unref);
+  if (self->analysis != NULL)
+    {
+      self->scope = strata_render_scope_new (self->analysis, self->summary, &error);
+      if (self->scope == NULL)
+        g_warning ("Cannot show the analysis: %s", error->message);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
+    set_view_rows (self, i);
+}
+
+static void
+refresh_views (StrataWindow *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
+    strata_timeline_view_refresh (self->views[i]);
+}
+
 /* The views show @analysis (live or finished) */
 static void
 show_analysis (StrataWindow   *self,
@@ -128,6 +183,9 @@ show_analysis (StrataWindow   *self,
     {
       g_clear_pointer (&self->analysis, strata_analysis_unref);
       self->analysis = strata_analysis_ref (analysis);
+      strata_highlight_remove_all (self->highlight);
+      gtk_revealer_set_reveal_child (self->highlight_revealer, FALSE);
+      update_scope (self);
     }
   strata_viewport_set_bounds (self->viewport, strata_analysis_get_start_time (analysis),
                               MAX (end, strata_analysis_get_start_time (analysis) + 1));
@@ -232,7 +290,7 @@ live_refresh_cb (gpointer user_data)
       self->live_source = 0;
       return G_SOURCE_REMOVE;
     }
-  gtk_widget_queue_draw (GTK_WIDGET (self->views_stack));
+  refresh_views (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -292,7 +350,9 @@ load_cb (GObject      *object,
   add_summary_problems (self);
   show_problems (self);
   show_analysis (self, res->analysis, strata_analysis_get_end_time (res->analysis));
-  gtk_widget_queue_draw (GTK_WIDGET (self->views_stack));
+  /* Finished: the summary knows the containers */
+  update_scope (self);
+  refresh_views (self);
 }
 
 /**
@@ -580,6 +640,333 @@ zoom_forward_action (GtkWidget  *widget,
 }
 
 static void
+update_highlight_bar (StrataWindow *self)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint n = strata_highlight_get_n_items (self->highlight);
+
+  for (guint i = 0; i < n && self->analysis != NULL; i++)
+    {
+      const StrataHighlightItem *item = strata_highlight_get_item (self->highlight, i);
+      const char *machine = item->machine >= 0 && (guint) item->machine < strata_analysis_get_n_machines (self->analysis)
+                            ? strata_analysis_get_machine (self->analysis, (guint) item->machine)->name : "?";
+
+      if (text->len > 0)
+        g_string_append (text, ", ");
+      switch (item->kind)
+        {
+        case STRATA_HIGHLIGHT_MACHINE:
+          g_string_append_printf (text, _("machine %s"), machine);
+          break;
+        case STRATA_HIGHLIGHT_VCPU:
+          g_string_append_printf (text, _("vCPU %s/%d"), machine, item->number);
+          break;
+        case STRATA_HIGHLIGHT_CONTAINER:
+          g_string_append_printf (text, _("container %d of %s"), item->number, machine);
+          break;
+        case STRATA_HIGHLIGHT_PCPU:
+          g_string_append_printf (text, _("physical CPU %s/%d"), machine, item->number);
+          break;
+        case STRATA_HIGHLIGHT_THREAD:
+        default:
+          g_string_append_printf (text, _("thread %d of %s"), item->number, machine);
+          break;
+        }
+    }
+  if (text->len > 0)
+    {
+      g_autofree char *label = g_strdup_printf (_("Highlighted: %s"), text->str);
+
+      gtk_label_set_text (self->highlight_label, label);
+    }
+  gtk_revealer_set_reveal_child (self->highlight_revealer, n > 0);
+  refresh_views (self);
+}
+
+static void
+highlight_requested_cb (StrataTimelineView *view,
+                        guint               position,
+                        double              x,
+                        gboolean            add,
+                        StrataWindow       *self)
+{
+  StrataTimeGraph *model = strata_timeline_view_get_model (view);
+  const StrataRenderRow *row;
+  StrataHighlightItem item = { STRATA_HIGHLIGHT_MACHINE, -1, -1, -1 };
+
+  if (model == NULL || position >= strata_time_graph_get_n_rows (model))
+    return;
+  row = strata_time_graph_get_row (model, position);
+
+  if (x >= 0 && row->kind != STRATA_RENDER_ROW_HEADING)
+    {
+      StrataTimeGraphItem hit;
+
+      /* A state: what executes there */
+      if (!strata_time_graph_lookup (model, position, x, &hit, NULL))
+        return;
+      if (row->kind == STRATA_RENDER_ROW_PCPU)
+        {
+          item.kind = STRATA_HIGHLIGHT_MACHINE;
+          item.machine = hit.machine;
+        }
+      else if (row->kind == STRATA_RENDER_ROW_VCPU)
+        {
+          item.kind = STRATA_HIGHLIGHT_VCPU;
+          item.machine = hit.machine;
+          item.number = hit.vcpu;
+        }
+      else
+        {
+          item.kind = STRATA_HIGHLIGHT_THREAD;
+          item.machine = hit.thread_info.machine;
+          item.number = hit.thread_info.tid;
+        }
+      strata_time_graph_item_clear (&hit);
+    }
+  else
+    {
+      /* A label: what the row is */
+      switch (row->kind)
+        {
+        case STRATA_RENDER_ROW_PCPU:
+          item.kind = STRATA_HIGHLIGHT_PCPU;
+          item.machine = row->machine;
+          item.number = row->cpu;
+          break;
+        case STRATA_RENDER_ROW_VCPU:
+          item.kind = STRATA_HIGHLIGHT_VCPU;
+          item.machine = row->machine;
+          item.number = row->cpu;
+          break;
+        case STRATA_RENDER_ROW_THREAD:
+          {
+            StrataThreadInfo info;
+
+            item.kind = STRATA_HIGHLIGHT_THREAD;
+            if (self->analysis == NULL || row->thread < 0
+                || !strata_analysis_get_thread (self->analysis, (guint32) row->thread,
+                                                strata_analysis_get_end_time (self->analysis), &info, NULL))
+              return;
+            item.machine = info.machine;
+            item.number = info.tid;
+            strata_thread_info_clear (&info);
+          }
+          break;
+        case STRATA_RENDER_ROW_HEADING:
+        default:
+          if (row->container >= 0)
+            {
+              item.kind = STRATA_HIGHLIGHT_CONTAINER;
+              item.container = row->container;
+              item.machine = row->machine;
+            }
+          else if (row->machine >= 0)
+            {
+              item.kind = STRATA_HIGHLIGHT_MACHINE;
+              item.machine = row->machine;
+            }
+          else
+            return;
+          break;
+        }
+    }
+  if (item.machine < 0)
+    return;
+  if (!add)
+    strata_highlight_remove_all (self->highlight);
+  strata_highlight_add (self->highlight, &item);
+  update_highlight_bar (self);
+}
+
+static void
+clear_highlight_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  StrataWindow *self = STRATA_WINDOW (widget);
+
+  strata_highlight_remove_all (self->highlight);
+  update_highlight_bar (self);
+}
+
+static StrataTimelineView *
+current_view (StrataWindow *self)
+{
+  GtkWidget *page = gtk_stack_get_visible_child (self->views_stack);
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
+    if (gtk_widget_is_ancestor (GTK_WIDGET (self->views[i]), page))
+      return self->views[i];
+  return self->views[0];
+}
+
+static void
+export_response_cb (GtkNativeDialog *dialog,
+                    int              response,
+                    gpointer         user_data)
+{
+  StrataWindow *self = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      StrataTimelineView *view = current_view (self);
+      StrataRenderExportOptions options = { 0 };
+      StrataRenderStyle style;
+      g_autoptr(GError) error = NULL;
+
+      strata_render_style_init (&style);
+      style.color_by = self->color_by_machine ? STRATA_RENDER_COLOR_BY_MACHINE : STRATA_RENDER_COLOR_BY_STATE;
+      options.t0 = strata_viewport_get_start (self->viewport);
+      options.t1 = strata_viewport_get_end (self->viewport);
+      options.width = MAX (gtk_widget_get_width (GTK_WIDGET (view)), 640);
+      options.style = &style;
+      options.highlight = self->highlight;
+      options.title = gtk_window_get_title (GTK_WINDOW (self));
+      if (!strata_render_format_from_path (path, &options.format))
+        options.format = STRATA_RENDER_FORMAT_PNG;
+      if (strata_timeline_view_get_rows (view) == NULL
+          || !strata_render_export_to_file (strata_timeline_view_get_rows (view), &options, path, &error))
+        {
+          g_ptr_array_add (self->problems, g_strdup_printf (_("Cannot export the view to %s: %s"), path,
+                                                            error != NULL ? error->message : _("nothing to export")));
+          show_problems (self);
+        }
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  StrataWindow *self = STRATA_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+  const char *kinds[][2] = { { N_("PNG image"), "*.png" }, { N_("SVG drawing"), "*.svg" }, { N_("PDF document"), "*.pdf" } };
+
+  chooser = gtk_file_chooser_native_new (_("Export View"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         _("_Export"), _("_Cancel"));
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+      gtk_file_filter_set_name (filter, _(kinds[i][0]));
+      gtk_file_filter_add_pattern (filter, kinds[i][1]);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+    }
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "strata-view.png");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* "12.5 ms" from the start, or an absolute time in ns */
+static gboolean
+parse_time (StrataWindow *self,
+            const char   *text,
+            gint64       *t)
+{
+  static const struct { const char *unit; double ns; } units[] = {
+    { "ns", 1 }, { "us", 1e3 }, { "µs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+  };
+  char *end = NULL;
+  double value;
+
+  while (g_ascii_isspace (*text))
+    text++;
+  value = g_ascii_strtod (text, &end);
+  if (end == text)
+    return FALSE;
+  while (g_ascii_isspace (*end))
+    end++;
+  if (*end == '\0')
+    {
+      /* A bare number: absolute ns if it is one, else seconds from the start */
+      *t = value > 1e15 ? (gint64) value : strata_viewport_get_bounds_start (self->viewport) + (gint64) (value * 1e9);
+      return TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (g_str_equal (end, units[i].unit))
+      {
+        *t = strata_viewport_get_bounds_start (self->viewport) + (gint64) llround (value * units[i].ns);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+go_to_activate_cb (GtkEntry     *entry,
+                   StrataWindow *self)
+{
+  gint64 t;
+
+  if (parse_time (self, gtk_editable_get_text (GTK_EDITABLE (entry)), &t))
+    {
+      strata_viewport_go_to (self->viewport, t);
+      gtk_popover_popdown (GTK_POPOVER (gtk_widget_get_ancestor (GTK_WIDGET (entry), GTK_TYPE_POPOVER)));
+    }
+  else
+    gtk_widget_error_bell (GTK_WIDGET (entry));
+}
+
+static void
+go_to_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  StrataWindow *self = STRATA_WINDOW (widget);
+  GtkWidget *popover = gtk_popover_new ();
+  GtkWidget *entry = gtk_entry_new ();
+
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Time from the start (12.5 ms) or absolute (ns)"));
+  gtk_editable_set_width_chars (GTK_EDITABLE (entry), 36);
+  g_signal_connect (entry, "activate", G_CALLBACK (go_to_activate_cb), self);
+  gtk_popover_set_child (GTK_POPOVER (popover), entry);
+  gtk_widget_set_parent (popover, GTK_WIDGET (current_view (self)));
+  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
+  gtk_popover_popup (GTK_POPOVER (popover));
+}
+
+static void
+search_changed_cb (GtkSearchEntry *entry,
+                   StrataWindow   *self)
+{
+  set_view_rows (self, 2);
+}
+
+static GtkWidget *
+make_view_page (StrataWindow *self,
+                guint         i)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkWidget *view = strata_timeline_view_new (self->viewport, self->highlight);
+
+  self->views[i] = STRATA_TIMELINE_VIEW (view);
+  g_signal_connect (view, "highlight-requested", G_CALLBACK (highlight_requested_cb), self);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
+  gtk_widget_set_vexpand (scrolled, TRUE);
+  if (i == 2)
+    {
+      self->thread_search = GTK_SEARCH_ENTRY (gtk_search_entry_new ());
+      g_object_set (self->thread_search, "placeholder-text", _("Search threads by name or tid"), NULL);
+      gtk_widget_set_margin_start (GTK_WIDGET (self->thread_search), 12);
+      gtk_widget_set_margin_end (GTK_WIDGET (self->thread_search), 12);
+      gtk_widget_set_margin_top (GTK_WIDGET (self->thread_search), 6);
+      gtk_widget_set_margin_bottom (GTK_WIDGET (self->thread_search), 6);
+      g_signal_connect (self->thread_search, "search-changed", G_CALLBACK (search_changed_cb), self);
+      gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->thread_search));
+    }
+  gtk_box_append (GTK_BOX (box), scrolled);
+  return box;
+}
+
+static void
 history_changed_cb (StrataWindow *self)
 {
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.zoom-back", strata_viewport_can_go_back (self->viewport));
@@ -666,6 +1053,58 @@ fill_recent (StrataWindow *self)
 
 /* ---------------------------------------------------------------------- */
 
+enum {
+  PROP_0,
+  PROP_COLOR_BY_MACHINE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+strata_window_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  StrataWindow *self = STRATA_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_COLOR_BY_MACHINE:
+      g_value_set_boolean (value, self->color_by_machine);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+strata_window_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  StrataWindow *self = STRATA_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_COLOR_BY_MACHINE:
+      if (self->color_by_machine != g_value_get_boolean (value))
+        {
+          self->color_by_machine = g_value_get_boolean (value);
+          for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
+            strata_timeline_view_set_color_by (self->views[i],
+                                               self->color_by_machine ? STRATA_RENDER_COLOR_BY_MACHINE
+                                                                      : STRATA_RENDER_COLOR_BY_STATE);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 strata_window_realize (GtkWidget *widget)
 {
@@ -698,6 +1137,8 @@ strata_window_finalize (GObject *object)
   g_clear_pointer (&self->summary, json_node_unref);
   g_clear_pointer (&self->stats, json_node_unref);
   g_clear_pointer (&self->problems, g_ptr_array_unref);
+  g_clear_pointer (&self->highlight, strata_highlight_unref);
+  g_clear_pointer (&self->scope, strata_render_scope_unref);
   g_free (self->error);
   g_free (self->progress_message);
   g_mutex_clear (&self->lock);
@@ -712,7 +1153,14 @@ strata_window_class_init (StrataWindowClass *klass)
 
   object_class->dispose = strata_window_dispose;
   object_class->finalize = strata_window_finalize;
+  object_class->get_property = strata_window_get_property;
+  object_class->set_property = strata_window_set_property;
   widget_class->realize = strata_window_realize;
+
+  properties[PROP_COLOR_BY_MACHINE] =
+    g_param_spec_boolean ("color-by-machine", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/strata/Strata/strata-window.ui");
   gtk_widget_class_bind_template_child (widget_class, StrataWindow, main_stack);
@@ -726,6 +1174,8 @@ strata_window_class_init (StrataWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, StrataWindow, problems_list);
   gtk_widget_class_bind_template_child (widget_class, StrataWindow, recent_list);
   gtk_widget_class_bind_template_child (widget_class, StrataWindow, recent_title);
+  gtk_widget_class_bind_template_child (widget_class, StrataWindow, highlight_revealer);
+  gtk_widget_class_bind_template_child (widget_class, StrataWindow, highlight_label);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-demo", NULL, open_demo_action);
@@ -733,12 +1183,20 @@ strata_window_class_init (StrataWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-back", NULL, zoom_back_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-forward", NULL, zoom_forward_action);
+  gtk_widget_class_install_action (widget_class, "win.clear-highlight", NULL, clear_highlight_action);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "win.go-to", NULL, go_to_action);
+  gtk_widget_class_install_property_action (widget_class, "win.color-by-machine", "color-by-machine");
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_ALT_MASK, "win.zoom-back", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_ALT_MASK, "win.zoom-forward", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.reanalyse", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_g, GDK_CONTROL_MASK, "win.go-to", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_h, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.clear-highlight", NULL);
 }
 
 static void
@@ -750,6 +1208,14 @@ strata_window_init (StrataWindow *self)
   g_mutex_init (&self->lock);
   self->viewport = strata_viewport_new ();
   self->problems = g_ptr_array_new_with_free_func (g_free);
+  self->highlight = strata_highlight_new ();
+  {
+    static const char *names[] = { "fvs", "vcpus", "threads" };
+    const char *titles[] = { _("Physical CPUs"), _("Virtual CPUs"), _("Threads") };
+
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      gtk_stack_add_titled (self->views_stack, make_view_page (self, i), names[i], titles[i]);
+  }
 
   g_signal_connect_object (self->viewport, "notify::can-go-back", G_CALLBACK (history_changed_cb), self,
                            G_CONNECT_SWAPPED);
