@@ -91,8 +91,17 @@ screenshot_cb (gpointer user_data)
   const char *path = g_getenv ("STRATA_SCREENSHOT");
   g_autoptr(GError) error = NULL;
 
+  const char *view = g_getenv ("STRATA_SCREENSHOT_VIEW");
+
   if (strata_window_is_busy (window))
     return G_SOURCE_CONTINUE;
+  /* $STRATA_SCREENSHOT_VIEW: that view (fvs, vcpus, threads), drawn first */
+  if (view != NULL && g_object_get_data (G_OBJECT (window), "screenshot-view") == NULL)
+    {
+      strata_window_show_view (window, view);
+      g_object_set_data (G_OBJECT (window), "screenshot-view", GINT_TO_POINTER (1));
+      return G_SOURCE_CONTINUE;
+    }
   if (!strata_widget_save_png (GTK_WIDGET (window), path, &error))
     g_printerr ("%s\n", error->message);
   g_application_quit (G_APPLICATION (gtk_window_get_application (GTK_WINDOW (window))));

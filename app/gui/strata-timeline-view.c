@@ -45,6 +45,7 @@ struct _StrataTimelineView
   guint                vscroll_policy : 1;
 
   StrataRenderLayout   layout;
+  double               legend_height;   /* at the bottom, not scrolled */
   GskRenderNode       *cache;
   gint64               cache_start;
   gint64               cache_end;
@@ -157,7 +158,7 @@ ruler_height (StrataTimelineView *self)
 static double
 content_height (StrataTimelineView *self)
 {
-  return ruler_height (self) + self->visible->len * row_height (self);
+  return ruler_height (self) + self->visible->len * row_height (self) + self->legend_height;
 }
 
 static void
@@ -173,6 +174,13 @@ update_adjustment (StrataTimelineView *self)
                             0, MAX (upper, height), row_height (self), height * 0.9, height);
 }
 
+/* Where rows may be drawn: below the ruler, above the legend */
+static double
+rows_bottom (StrataTimelineView *self)
+{
+  return gtk_widget_get_height (GTK_WIDGET (self)) - self->legend_height;
+}
+
 /* The row under widget y (a model position), or -1 */
 static int
 position_at (StrataTimelineView *self,
@@ -182,7 +190,7 @@ position_at (StrataTimelineView *self,
   double ry = y - ruler_height (self) + scroll;
   int position;
 
-  if (y < ruler_height (self) || ry < 0)
+  if (y < ruler_height (self) || ry < 0 || y >= rows_bottom (self))
     return -1;
   position = (int) (ry / row_height (self));
   return position < (int) self->visible->len ? position : -1;
@@ -196,10 +204,13 @@ static void
 update_layout (StrataTimelineView *self,
                int                 width)
 {
-  if (self->model == NULL)
+  if (self->model == NULL || width <= 0)
     return;
   strata_render_painter_compute_layout (self->painter, self->model, self->highlight, width, NULL, &self->layout);
+  self->legend_height = ceil (strata_render_painter_measure_legend (self->painter, self->model, self->highlight,
+                                                                    width - 16)) + 8;
 }
+
 
 static GskRenderNode *
 paint_static (StrataTimelineView *self,
@@ -213,7 +224,7 @@ paint_static (StrataTimelineView *self,
   double rh = row_height (self);
   double top = ruler_height (self);
   guint first = (guint) (scroll / rh);
-  guint n = (guint) ceil ((height - top) / rh) + 1;
+  guint n = (guint) ceil ((height - self->legend_height - top) / rh) + 1;
   double offset = scroll - first * rh;
 
   if (!strata_time_graph_update (self->model, strata_viewport_get_start (self->viewport),
@@ -223,9 +234,9 @@ paint_static (StrataTimelineView *self,
   n = MIN (n, self->visible->len > first ? self->visible->len - first : 0);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
 
-  /* Rows, then labels, clipped below the ruler */
+  /* Rows, then labels, clipped below the ruler and above the legend */
   cairo_save (cr);
-  cairo_rectangle (cr, 0, top, width, height - top);
+  cairo_rectangle (cr, 0, top, width, height - self->legend_height - top);
   cairo_clip (cr);
   cairo_save (cr);
   cairo_translate (cr, self->layout.plot_x, top - offset);
@@ -241,10 +252,14 @@ paint_static (StrataTimelineView *self,
   cairo_restore (cr);
   cairo_restore (cr);
 
-  /* The ruler stays on top */
+  /* The ruler stays on top, the legend at the bottom */
   cairo_save (cr);
   cairo_translate (cr, self->layout.plot_x, 0);
   strata_render_painter_paint_ruler (self->painter, cr, self->model, top);
+  cairo_restore (cr);
+  cairo_save (cr);
+  cairo_translate (cr, 8, height - self->legend_height + 4);
+  strata_render_painter_paint_legend (self->painter, cr, self->model, self->highlight, width - 16);
   cairo_restore (cr);
   cairo_destroy (cr);
 
@@ -306,20 +321,23 @@ strata_timeline_view_snapshot (GtkWidget   *widget,
 
       band.alpha = 0.18;
       if (x1 > x0)
-        gtk_snapshot_append_color (snapshot, &band, &GRAPHENE_RECT_INIT (x0, top, MAX (x1 - x0, 1), height - top));
+        gtk_snapshot_append_color (snapshot, &band,
+                                   &GRAPHENE_RECT_INIT (x0, top, MAX (x1 - x0, 1), height - self->legend_height - top));
     }
   if (strata_viewport_get_cursor (self->viewport, &cursor))
     {
       double x = time_to_x (self, cursor);
 
       if (x >= self->layout.plot_x && x <= width)
-        gtk_snapshot_append_color (snapshot, &accent, &GRAPHENE_RECT_INIT (floor (x), 0, 1, height));
+        gtk_snapshot_append_color (snapshot, &accent,
+                                   &GRAPHENE_RECT_INIT (floor (x), 0, 1, height - self->legend_height));
     }
   if (self->hover_x >= self->layout.plot_x)
     {
       GdkRGBA line = { 0.5, 0.5, 0.5, 0.6 };
 
-      gtk_snapshot_append_color (snapshot, &line, &GRAPHENE_RECT_INIT (floor (self->hover_x), top, 1, height - top));
+      gtk_snapshot_append_color (snapshot, &line,
+                                 &GRAPHENE_RECT_INIT (floor (self->hover_x), top, 1, height - self->legend_height - top));
     }
 }
 
@@ -890,5 +908,5 @@ strata_timeline_view_row_y (StrataTimelineView *self,
   double scroll = self->vadjustment != NULL ? gtk_adjustment_get_value (self->vadjustment) : 0;
 
   *y = ruler_height (self) + (position + 0.5) * row_height (self) - scroll;
-  return *y > ruler_height (self) && *y < gtk_widget_get_height (GTK_WIDGET (self));
+  return *y > ruler_height (self) && *y < rows_bottom (self);
 }

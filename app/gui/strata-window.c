@@ -790,6 +790,14 @@ clear_highlight_action (GtkWidget  *widget,
   update_highlight_bar (self);
 }
 
+static const char *
+view_title (guint i)
+{
+  const char *titles[] = { N_("Physical CPUs"), N_("Virtual CPUs"), N_("Threads") };
+
+  return _(titles[MIN (i, G_N_ELEMENTS (titles) - 1)]);
+}
+
 static StrataTimelineView *
 current_view (StrataWindow *self)
 {
@@ -799,6 +807,43 @@ current_view (StrataWindow *self)
     if (gtk_widget_is_ancestor (GTK_WIDGET (self->views[i]), page))
       return self->views[i];
   return self->views[0];
+}
+
+/**
+ * strata_window_export:
+ * @path: a .png, .svg or .pdf file
+ * @width: the picture's width (0: the view's)
+ *
+ * Writes the view shown, over the range shown, with the highlight and
+ * colors shown, as `strata-cli render` would (same model, same painter).
+ */
+gboolean
+strata_window_export (StrataWindow  *self,
+                      const char    *path,
+                      guint          width,
+                      GError       **error)
+{
+  StrataTimelineView *view = current_view (self);
+  StrataRenderExportOptions options = { 0 };
+  StrataRenderStyle style;
+  g_autofree char *title = strata_window_dup_export_title (self);
+
+  if (strata_timeline_view_get_rows (view) == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot export the view to %s: nothing is shown"), path);
+      return FALSE;
+    }
+  strata_render_style_init (&style);
+  style.color_by = self->color_by_machine ? STRATA_RENDER_COLOR_BY_MACHINE : STRATA_RENDER_COLOR_BY_STATE;
+  options.t0 = strata_viewport_get_start (self->viewport);
+  options.t1 = strata_viewport_get_end (self->viewport);
+  options.width = width > 0 ? width : (guint) MAX (gtk_widget_get_width (GTK_WIDGET (view)), 640);
+  options.style = &style;
+  options.highlight = self->highlight;
+  options.title = title;
+  if (!strata_render_format_from_path (path, &options.format))
+    options.format = STRATA_RENDER_FORMAT_PNG;
+  return strata_render_export_to_file (strata_timeline_view_get_rows (view), &options, path, error);
 }
 
 static void
@@ -812,26 +857,11 @@ export_response_cb (GtkNativeDialog *dialog,
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
-      StrataTimelineView *view = current_view (self);
-      StrataRenderExportOptions options = { 0 };
-      StrataRenderStyle style;
       g_autoptr(GError) error = NULL;
 
-      strata_render_style_init (&style);
-      style.color_by = self->color_by_machine ? STRATA_RENDER_COLOR_BY_MACHINE : STRATA_RENDER_COLOR_BY_STATE;
-      options.t0 = strata_viewport_get_start (self->viewport);
-      options.t1 = strata_viewport_get_end (self->viewport);
-      options.width = MAX (gtk_widget_get_width (GTK_WIDGET (view)), 640);
-      options.style = &style;
-      options.highlight = self->highlight;
-      options.title = gtk_window_get_title (GTK_WINDOW (self));
-      if (!strata_render_format_from_path (path, &options.format))
-        options.format = STRATA_RENDER_FORMAT_PNG;
-      if (strata_timeline_view_get_rows (view) == NULL
-          || !strata_render_export_to_file (strata_timeline_view_get_rows (view), &options, path, &error))
+      if (!strata_window_export (self, path, 0, &error))
         {
-          g_ptr_array_add (self->problems, g_strdup_printf (_("Cannot export the view to %s: %s"), path,
-                                                            error != NULL ? error->message : _("nothing to export")));
+          g_ptr_array_add (self->problems, g_strdup (error->message));
           show_problems (self);
         }
     }
@@ -1211,10 +1241,9 @@ strata_window_init (StrataWindow *self)
   self->highlight = strata_highlight_new ();
   {
     static const char *names[] = { "fvs", "vcpus", "threads" };
-    const char *titles[] = { _("Physical CPUs"), _("Virtual CPUs"), _("Threads") };
 
     for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-      gtk_stack_add_titled (self->views_stack, make_view_page (self, i), names[i], titles[i]);
+      gtk_stack_add_titled (self->views_stack, make_view_page (self, i), names[i], view_title (i));
   }
 
   g_signal_connect_object (self->viewport, "notify::can-go-back", G_CALLBACK (history_changed_cb), self,
@@ -1310,9 +1339,69 @@ strata_widget_save_png (GtkWidget   *widget,
   return TRUE;
 }
 
+/**
+ * strata_window_dup_export_title:
+ *
+ * Returns: (transfer full): the title an exported picture has: the view,
+ *   then the paths opened
+ */
+char *
+strata_window_dup_export_title (StrataWindow *self)
+{
+  StrataTimelineView *view = current_view (self);
+  g_autofree char *paths = self->paths != NULL ? g_strjoinv (" ", self->paths) : g_strdup ("");
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
+    if (self->views[i] == view)
+      return g_strdup_printf ("%s — %s", view_title (i), paths);
+  return g_strdup (paths);
+}
+
+/**
+ * strata_window_show_view:
+ * @name: "fvs", "vcpus" or "threads"
+ */
+void
+strata_window_show_view (StrataWindow *self,
+                         const char   *name)
+{
+  gtk_stack_set_visible_child_name (self->views_stack, name);
+}
+
+void
+strata_window_set_color_by_machine (StrataWindow *self,
+                                    gboolean      by_machine)
+{
+  g_object_set (self, "color-by-machine", by_machine, NULL);
+}
+
+StrataHighlight *
+strata_window_get_highlight (StrataWindow *self)
+{
+  return self->highlight;
+}
+
+/* After changing the highlight from outside (tests, scripts) */
+void
+strata_window_update_highlight (StrataWindow *self)
+{
+  update_highlight_bar (self);
+}
+
+/**
+ * strata_window_get_view:
+ * @name: "fvs", "vcpus" or "threads"
+ *
+ * Returns: (transfer none): that view's StrataTimelineView
+ */
 GtkWidget *
 strata_window_get_view (StrataWindow *self,
                         const char   *name)
 {
-  return gtk_stack_get_child_by_name (self->views_stack, name);
+  static const char *names[] = { "fvs", "vcpus", "threads" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_strcmp0 (name, names[i]) == 0)
+      return GTK_WIDGET (self->views[i]);
+  return NULL;
 }

@@ -4,6 +4,7 @@
 #include <gtk/gtk.h>
 
 #include "strata-analysis.h"
+#include "strata-highlight.h"
 #include "strata-viewport.h"
 
 G_BEGIN_DECLS
@@ -25,6 +26,17 @@ GPtrArray      *strata_window_get_problems (StrataWindow       *self);
 GtkWidget      *strata_window_get_view     (StrataWindow       *self,
                                             const char         *name);
 
+void            strata_window_show_view    (StrataWindow       *self,
+                                            const char         *name);
+void            strata_window_set_color_by_machine (StrataWindow *self,
+                                            gboolean            by_machine);
+StrataHighlight *strata_window_get_highlight (StrataWindow     *self);
+void            strata_window_update_highlight (StrataWindow     *self);
+char           *strata_window_dup_export_title (StrataWindow     *self);
+gboolean        strata_window_export       (StrataWindow       *self,
+                                            const char         *path,
+                                            guint               width,
+                                            GError            **error);
 gboolean        strata_widget_save_png     (GtkWidget          *widget,
                                             const char         *path,
                                             GError            **error);
