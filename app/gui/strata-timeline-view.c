@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "strata-render-format.h"
 #include "strata-timeline-view.h"
 
 /*
@@ -321,8 +322,30 @@ strata_timeline_view_snapshot (GtkWidget   *widget,
 
       band.alpha = 0.18;
       if (x1 > x0)
-        gtk_snapshot_append_color (snapshot, &band,
-                                   &GRAPHENE_RECT_INIT (x0, top, MAX (x1 - x0, 1), height - self->legend_height - top));
+        {
+          g_autofree char *duration = strata_render_format_duration (sel_end - sel_start);
+          PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), duration);
+          int text_width, text_height;
+          GdkRGBA label_bg = accent;
+          GdkRGBA white = { 1, 1, 1, 1 };
+
+          gtk_snapshot_append_color (snapshot, &band,
+                                     &GRAPHENE_RECT_INIT (x0, top, MAX (x1 - x0, 1), height - self->legend_height - top));
+          /* The selection's duration, on the ruler above it */
+          pango_layout_get_pixel_size (layout, &text_width, &text_height);
+          label_bg.alpha = 0.9;
+          {
+            double lx = CLAMP ((x0 + x1 - text_width) / 2 - 4, self->layout.plot_x, MAX (width - text_width - 8, 0));
+            double ly = MAX (top - text_height - 4, 0);
+
+            gtk_snapshot_append_color (snapshot, &label_bg, &GRAPHENE_RECT_INIT (lx, ly, text_width + 8, text_height + 2));
+            gtk_snapshot_save (snapshot);
+            gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (lx + 4, ly + 1));
+            gtk_snapshot_append_layout (snapshot, layout, &white);
+            gtk_snapshot_restore (snapshot);
+          }
+          g_object_unref (layout);
+        }
     }
   if (strata_viewport_get_cursor (self->viewport, &cursor))
     {

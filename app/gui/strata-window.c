@@ -45,6 +45,7 @@ struct _StrataWindow
   GtkWidget            *recent_title;
   GtkRevealer          *highlight_revealer;
   GtkLabel             *highlight_label;
+  GtkEntry             *highlight_entry;
 
   /* The views: physical CPUs, vCPUs, threads */
   StrataTimelineView   *views[3];
@@ -779,6 +780,28 @@ highlight_requested_cb (StrataTimelineView *view,
   update_highlight_bar (self);
 }
 
+/* The filter bar: `machine=vm1`, as `strata-cli render --highlight` */
+static void
+highlight_entry_activate_cb (GtkEntry     *entry,
+                             StrataWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+  g_autoptr(GError) error = NULL;
+
+  if (self->scope == NULL || text[0] == '\0')
+    return;
+  if (!strata_highlight_add_parsed (self->highlight, self->scope, text, &error))
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (entry), error->message);
+      gtk_widget_error_bell (GTK_WIDGET (entry));
+      return;
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+  update_highlight_bar (self);
+}
+
 static void
 clear_highlight_action (GtkWidget  *widget,
                         const char *action_name,
@@ -1206,6 +1229,7 @@ strata_window_class_init (StrataWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, StrataWindow, recent_title);
   gtk_widget_class_bind_template_child (widget_class, StrataWindow, highlight_revealer);
   gtk_widget_class_bind_template_child (widget_class, StrataWindow, highlight_label);
+  gtk_widget_class_bind_template_child (widget_class, StrataWindow, highlight_entry);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-demo", NULL, open_demo_action);
@@ -1251,6 +1275,7 @@ strata_window_init (StrataWindow *self)
   g_signal_connect_object (self->viewport, "notify::can-go-forward", G_CALLBACK (history_changed_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect (self->recent_list, "row-activated", G_CALLBACK (recent_activated_cb), self);
+  g_signal_connect (self->highlight_entry, "activate", G_CALLBACK (highlight_entry_activate_cb), self);
   history_changed_cb (self);
   set_busy (self, FALSE);
 
