@@ -22,6 +22,7 @@ static const Command commands[] = {
   { "analyze", strata_cli_analyze, N_("Synchronize and fuse the traces below PATHs: what every physical CPU executed, for every layer") },
   { "query", strata_cli_query, N_("What every physical CPU and vCPU was doing at given times") },
   { "stats", strata_cli_stats, N_("Per-VM, per-vCPU and per-thread metrics") },
+  { "render", strata_cli_render, N_("Draw the fused, vCPU or thread view to PNG, SVG or PDF") },
   { "info", strata_cli_info, N_("Identify every trace found below PATHs and count its events") },
   { "simulate", strata_cli_simulate, N_("Write the traces of a simulated virtualized system, with its ground truth") },
   { "sync", strata_cli_sync, N_("Relate every trace's clock to the reference's, from the messages they exchanged") },

@@ -60,6 +60,7 @@ int   strata_cli_sync        (StrataCliContext *ctx);
 int   strata_cli_analyze     (StrataCliContext *ctx);
 int   strata_cli_query       (StrataCliContext *ctx);
 int   strata_cli_stats       (StrataCliContext *ctx);
+int   strata_cli_render      (StrataCliContext *ctx);
 
 void  strata_cli_print_json  (JsonNode         *node);
 int   strata_cli_usage_error (GOptionContext   *context,
