@@ -860,14 +860,17 @@ test_lookup (void)
 static void
 test_format (void)
 {
-  const struct { gint64 ns, step; const char *text; } offsets[] = {
-    { 0, 20000000, "0 ms" },
-    { 40000000, 20000000, "40 ms" },
-    { 12500000, 500000, "12.5 ms" },
-    { 100000100, 100, "100000.1 µs" },
-    { 1500000000, 500000000, "1.5 s" },
-    { 750, 50, "750 ns" },
-    { 3000, 1000, "3 µs" },
+  const struct { gint64 ns, step, magnitude; const char *text; } offsets[] = {
+    { 0, 20000000, 180000000, "0 ms" },
+    { 40000000, 20000000, 180000000, "40 ms" },
+    { 12500000, 500000, 20000000, "12.5 ms" },
+    { 31020000, 20000, 31200000, "31.02 ms" },
+    { 100000100, 100, 100000500, "100.0001 ms" },
+    { 1500000001, 1, 1500000010, "1500.000001 ms" },
+    { 1500000000, 500000000, 3000000000, "1.5 s" },
+    { 750, 50, 900, "750 ns" },
+    { 3000, 1000, 9000, "3 µs" },
+    { 0, 1000, 9000, "0 µs" },
   };
   const struct { gint64 ns; const char *text; } durations[] = {
     { 812, "812 ns" }, { 1250, "1.25 µs" }, { 12500000, "12.5 ms" }, { 1200000000, "1.20 s" }, { 999999, "1000 µs" },
@@ -875,7 +878,7 @@ test_format (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (offsets); i++)
     {
-      g_autofree char *text = strata_render_format_offset (offsets[i].ns, offsets[i].step);
+      g_autofree char *text = strata_render_format_offset (offsets[i].ns, offsets[i].step, offsets[i].magnitude);
 
       g_assert_cmpstr (text, ==, offsets[i].text);
     }

@@ -53,44 +53,47 @@ strata_render_format_duration (gint64 ns)
  * strata_render_format_offset:
  * @ns: a time from some origin
  * @step: the step between the labels it is one of (≥ 1)
+ * @magnitude: the largest of those labels' times (in absolute value)
  *
- * A ruler label: in the unit of @step's magnitude (a tenth of a unit at
- * least), with the decimals @step needs, so that neighbours differ:
- * "12.5 ms" for a 500 µs step, "100000.1 µs" for 100 ns.
+ * A ruler label: in the largest unit that @magnitude reaches, with the
+ * decimals @step needs so that neighbours differ (six at most, else in
+ * the next smaller unit): "12.5 ms" for a 500 µs step, "100.0001 ms" for
+ * a 100 ns step around 100 ms. Every label of a ruler, given the same
+ * @step and @magnitude, is in the same unit.
  *
  * Returns: (transfer full): the label
  */
 char *
 strata_render_format_offset (gint64 ns,
-                             gint64 step)
+                             gint64 step,
+                             gint64 magnitude)
 {
   step = MAX (step, 1);
+  magnitude = MAX (ABS (magnitude), 1);
   for (guint i = 0; i < G_N_ELEMENTS (units); i++)
     {
-      int decimals = 0;
       gint64 unit = units[i].ns;
+      int decimals = 0;
+      gint64 whole, frac;
+      char digits[16];
 
-      if (step * 10 < unit && unit > 1)
+      if (magnitude < unit && unit > 1)
         continue;
       /* Steps are 1, 2 or 5 × 10^k: one decimal for 0.1–0.5 units… */
       for (gint64 s = step; s < unit && decimals < 9; s *= 10)
         decimals++;
+      if (decimals > 6)
+        continue;
       if (unit == 1)
         return g_strdup_printf ("%" G_GINT64_FORMAT " ns", ns);
-      {
-        gint64 whole = ns / unit;
-        gint64 frac = ns % unit;
-        char digits[16];
-
-        if (frac < 0)
-          frac = -frac;
-        if (decimals == 0)
-          return g_strdup_printf ("%s%" G_GINT64_FORMAT " %s", ns < 0 && whole == 0 ? "-" : "", whole, units[i].name);
-        g_snprintf (digits, sizeof digits, "%0*" G_GINT64_FORMAT, (int) (i == 0 ? 9 : i == 1 ? 6 : 3), frac);
-        digits[decimals] = '\0';
-        return g_strdup_printf ("%s%" G_GINT64_FORMAT ".%s %s", ns < 0 && whole == 0 ? "-" : "", whole, digits,
-                                units[i].name);
-      }
+      whole = ns / unit;
+      frac = ABS (ns % unit);
+      if (decimals == 0)
+        return g_strdup_printf ("%s%" G_GINT64_FORMAT " %s", ns < 0 && whole == 0 ? "-" : "", whole, units[i].name);
+      g_snprintf (digits, sizeof digits, "%0*" G_GINT64_FORMAT, i == 0 ? 9 : i == 1 ? 6 : 3, frac);
+      digits[decimals] = '\0';
+      return g_strdup_printf ("%s%" G_GINT64_FORMAT ".%s %s", ns < 0 && whole == 0 ? "-" : "", whole, digits,
+                              units[i].name);
     }
   g_assert_not_reached ();
 }

@@ -7,7 +7,8 @@ G_BEGIN_DECLS
 
 char *strata_render_format_duration (gint64  ns);
 char *strata_render_format_offset   (gint64  ns,
-                                     gint64  step);
+                                     gint64  step,
+                                     gint64  magnitude);
 char *strata_render_format_span     (gint64  from,
                                      gint64  to,
                                      gint64  precision);

@@ -450,6 +450,33 @@ time_to_x (StrataTimeGraph *model,
   return (double) (t - strata_time_graph_get_start (model)) / (double) strata_time_graph_get_resolution (model);
 }
 
+/* The major step of the ruler and grid: at least MIN_TICK_PX apart, and
+ * more if the labels (as long as the widest, deep in a long trace) need
+ * it; @magnitude: the largest label's time, for their unit */
+static gint64
+ruler_step (StrataRenderPainter *self,
+            StrataTimeGraph     *model,
+            gint64              *magnitude)
+{
+  g_autoptr(PangoLayout) layout = new_layout (self, NULL, self->small_desc);
+  gint64 res = strata_time_graph_get_resolution (model);
+  gint64 origin = origin_of (model);
+  gint64 t0 = strata_time_graph_get_start (model) - origin;
+  gint64 t1 = t0 + (gint64) strata_time_graph_get_width (model) * res;
+  gint64 step = tick_step (MIN_TICK_PX * (double) res);
+
+  *magnitude = MAX (ABS (t0), ABS (t1));
+  for (guint tries = 0; tries < 8; tries++)
+    {
+      g_autofree char *widest = strata_render_format_offset (ABS (t0) > ABS (t1) ? t0 : t1, step, *magnitude);
+
+      if (text_width (layout, widest) + 16 <= (double) step / (double) res)
+        break;
+      step = tick_step ((double) step * 1.5);
+    }
+  return step;
+}
+
 /* Rows */
 
 /* How many of @n rows from @first the model has */
@@ -754,7 +781,8 @@ paint_grid (StrataRenderPainter *self,
 {
   guint width = strata_time_graph_get_width (model);
   gint64 res = strata_time_graph_get_resolution (model);
-  gint64 step = tick_step (MIN_TICK_PX * (double) res);
+  gint64 magnitude;
+  gint64 step = ruler_step (self, model, &magnitude);
   gint64 end = strata_time_graph_get_start (model) + (gint64) width * res;
 
   set_color (cr, foreground (self), self->style.dark ? 0.10 : 0.07);
@@ -1133,8 +1161,8 @@ strata_render_painter_paint_labels (StrataRenderPainter *self,
  * @height: the ruler's height (the rows draw their own grid lines)
  *
  * Paints the time ruler: ticks at 1, 2 or 5 × 10^k ns, at least ~110 px
- * apart, labelled from the start of the history in the unit their step
- * calls for.
+ * apart and wide enough for their labels, labelled from the start of the
+ * history in the unit of the largest, with the decimals the step needs.
  */
 void
 strata_render_painter_paint_ruler (StrataRenderPainter *self,
@@ -1144,7 +1172,7 @@ strata_render_painter_paint_ruler (StrataRenderPainter *self,
 {
   g_autoptr(PangoLayout) layout = NULL;
   guint width;
-  gint64 res, step, minor, end, origin, mantissa;
+  gint64 res, step, minor, end, origin, mantissa, magnitude;
   int sub;
 
   g_return_if_fail (self != NULL);
@@ -1156,7 +1184,7 @@ strata_render_painter_paint_ruler (StrataRenderPainter *self,
     return;
   res = strata_time_graph_get_resolution (model);
   origin = origin_of (model);
-  step = tick_step (MIN_TICK_PX * (double) res);
+  step = ruler_step (self, model, &magnitude);
   /* Minor ticks: steps of 1 and 5 divide in 5, steps of 2 in 4 */
   mantissa = step;
   while (mantissa >= 10 && mantissa % 10 == 0)
@@ -1185,7 +1213,7 @@ strata_render_painter_paint_ruler (StrataRenderPainter *self,
   set_color (cr, foreground (self), 0.85);
   for (gint64 t = first_tick (model, step); t < end; t += step)
     {
-      g_autofree char *label = strata_render_format_offset (t - origin, step);
+      g_autofree char *label = strata_render_format_offset (t - origin, step, magnitude);
       double x = floor (time_to_x (model, t)) + 0.5;
 
       /* The last label stays inside the axis */

@@ -316,9 +316,8 @@ typedef struct
 } Job;
 
 static guint
-job_quark (StrataTimeGraph *self,
-           const Job       *job,
-           guint            i)
+job_quark (const Job *job,
+           guint      i)
 {
   return job->rows != NULL ? job->rows[i] : i;
 }
@@ -344,7 +343,7 @@ compute_columns (StrataTimeGraph  *self,
   quarks = g_new (guint32, job->n);
   for (guint i = 0; i < job->n; i++)
     {
-      guint k = job_quark (self, job, i);
+      guint k = job_quark (job, i);
 
       quarks[i] = g_array_index (self->quarks, guint32, k);
       set_empty (self->bins + (gsize) g_array_index (self->quark_rows, guint, k) * self->width, a, b + 1);
@@ -372,7 +371,7 @@ compute_columns (StrataTimeGraph  *self,
 
   for (guint i = 0; i < job->n; i++)
     {
-      guint p = g_array_index (self->quark_rows, guint, job_quark (self, job, i));
+      guint p = g_array_index (self->quark_rows, guint, job_quark (job, i));
       const StrataRenderRow *row = strata_render_rows_get_row (self->rows, g_array_index (self->visible, guint, p));
       StrataTimeGraphBin *bins = self->bins + (gsize) p * self->width;
       gboolean filtered = row->filter.kind != STRATA_RENDER_FILTER_NONE;
@@ -953,7 +952,8 @@ strata_time_graph_item_to_text (const StrataTimeGraphItem *item,
 
   g_return_val_if_fail (item != NULL, NULL);
 
-  offset = strata_render_format_offset (item->time - strata_analysis_get_start_time (analysis), 1);
+  offset = strata_render_format_offset (item->time - strata_analysis_get_start_time (analysis), 1,
+                                        item->time - strata_analysis_get_start_time (analysis));
   duration = strata_render_format_duration (item->end - item->start + 1);
 
   g_string_append_printf (s, "%s\n", state_name (item->kind, item->state));
