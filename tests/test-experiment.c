@@ -166,6 +166,18 @@ test_progress (Fixture       *f,
   g_assert_cmpuint (strata_analysis_get_n_machines (analysis), ==, 4);
   g_assert_cmpint (strata_analysis_find_machine (analysis, "vm3"), >=, 0);
   g_assert_cmpint (strata_analysis_get_machine (analysis, strata_analysis_find_machine (analysis, "vm3"))->layer, ==, 2);
+  /* Synchronized guests: every event inside its vCPUs' entry windows */
+  {
+    JsonArray *machines = json_object_get_array_member (json_node_get_object (result->summary), "machines");
+
+    for (guint i = 0; i < json_array_get_length (machines); i++)
+      {
+        JsonObject *m = json_array_get_object_element (machines, i);
+
+        if (json_object_has_member (m, "events_outside_entries"))
+          g_assert_cmpint (json_object_get_int_member (m, "events_outside_entries"), ==, 0);
+      }
+  }
 
   g_array_unref (w.fractions);
   g_array_unref (w.phases);
@@ -470,6 +482,57 @@ test_thread_states (Fixture       *f,
   g_assert_cmpuint (n_preempted, >, 10);
 }
 
+/* A guest whose clock cannot be related to its host's (tied by hand, no
+ * message in common): its events fall outside its vCPUs' entry windows,
+ * and the summary counts and says so */
+static void
+test_outside_windows (void)
+{
+  g_autofree char *dir = strata_test_make_tmpdir ();
+  g_autofree char *first = g_build_filename (dir, "first", NULL);
+  g_autofree char *second = g_build_filename (dir, "second", NULL);
+  g_autofree char *archive = g_build_filename (dir, "archive", NULL);
+  g_autofree char *host_from = g_build_filename (first, "host", "kernel", NULL);
+  g_autofree char *host_to = g_build_filename (archive, "host", "kernel", NULL);
+  g_autofree char *guest_from = g_build_filename (second, "vm1", "kernel", NULL);
+  g_autofree char *guest_to = g_build_filename (archive, "vm1", "kernel", NULL);
+  g_autofree char *sht = g_build_filename (dir, "a.sht", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StrataExperimentResult) result = NULL;
+  g_autofree char *text = NULL;
+  StrataSimOptions sim;
+  StrataExperimentOptions options;
+  StrataRoleOverride tie[] = { { "vm1/kernel", "host/kernel", -1 } };
+  const char *paths[] = { archive, NULL };
+  JsonObject *vm1;
+
+  /* The host of one run, the guest of another: same machines, other boots */
+  strata_sim_options_init (&sim);
+  sim.scenario = "one-vm";
+  sim.duration_ns = 40 * G_TIME_SPAN_MILLISECOND * 1000;
+  g_assert_true (strata_sim_run (&sim, first, NULL, NULL, NULL, NULL, &error));
+  sim.seed = 2;
+  g_assert_true (strata_sim_run (&sim, second, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  strata_test_copy_tree (host_from, host_to);
+  strata_test_copy_tree (guest_from, guest_to);
+
+  strata_experiment_options_init (&options);
+  options.sht_path = sht;
+  options.roles = tie;
+  options.n_roles = G_N_ELEMENTS (tie);
+  result = strata_experiment_run (paths, &options, NULL, &error);
+  g_assert_no_error (error);
+  vm1 = find_machine (result->summary, "vm1");
+  g_assert_nonnull (vm1);
+  g_assert_cmpstr (json_object_get_string_member (vm1, "parent"), ==, "host");
+  g_assert_cmpint (json_object_get_int_member (vm1, "events_outside_entries"), >, 100);
+  text = json_to_string (json_object_get_member (json_node_get_object (result->summary), "problems"), FALSE);
+  g_assert_nonnull (strstr (text, "outside the windows"));
+  g_assert_nonnull (strstr (text, "not synchronized"));
+  strata_test_rmtree (dir);
+}
+
 static void
 test_nothing (void)
 {
@@ -502,6 +565,7 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/strata/experiment/thread-states", Fixture, "overcommit", fixture_set_up, test_thread_states,
               fixture_tear_down);
+  g_test_add_func ("/strata/experiment/outside-windows", test_outside_windows);
   g_test_add_func ("/strata/experiment/nothing", test_nothing);
   return g_test_run ();
 }
