@@ -565,27 +565,19 @@ strata_sht_query_single (StrataSht          *self,
         }
       else
         {
-          const guint8 *p, *end;
-          gint64 prev = node->start;
-          StrataShtInterval iv;
+          ShtRun run;
+          gboolean bad = FALSE;
+          int r = _strata_sht_node_run (node, quark, &run);
 
-          if (_strata_sht_node_run (node, quark, &p, &end))
-            while (p < end && !found)
-              {
-                if (!_strata_sht_node_next (node, quark, &p, end, &prev, &iv))
-                  {
-                    damaged (self, node, error);
-                    _strata_sht_node_unref (node);
-                    goto out;
-                  }
-                if (iv.start > t)
-                  break;
-                if (t <= iv.end)
-                  {
-                    *interval = iv;
-                    found = TRUE;
-                  }
-              }
+          if (r > 0)
+            found = _strata_sht_run_find (node, &run, quark, t, interval, &bad);
+          if (r < 0 || bad)
+            {
+              found = FALSE;
+              damaged (self, node, error);
+              _strata_sht_node_unref (node);
+              goto out;
+            }
         }
       c = found ? -1 : child_at (node, t);
       if (!found && (c < 0 || (node->children[c].end != G_MAXINT64
@@ -690,29 +682,21 @@ strata_sht_query_full (StrataSht  *self,
           else
             for (guint32 x = node->own_min; node->n_intervals > 0 && x <= node->own_max && x < n; x++)
               {
-                const guint8 *p, *end;
-                gint64 prev = node->start;
+                ShtRun run;
                 StrataShtInterval iv;
+                gboolean bad = FALSE;
+                int r;
 
-                if (seen[x] || !_strata_sht_node_run (node, x, &p, &end))
+                if (seen[x])
                   continue;
-                while (p < end)
+                r = _strata_sht_node_run (node, x, &run);
+                if (r > 0 && _strata_sht_run_find (node, &run, x, t, &iv, &bad))
+                  FILL (&iv);
+                if (r < 0 || bad)
                   {
-                    if (!_strata_sht_node_next (node, x, &p, end, &prev, &iv))
-                      {
-                        damaged (self, node, error);
-                        break;
-                      }
-                    if (iv.start > t)
-                      break;
-                    if (t <= iv.end)
-                      {
-                        FILL (&iv);
-                        break;
-                      }
+                    damaged (self, node, error);
+                    break;
                   }
-                if (error != NULL && *error != NULL)
-                  break;
               }
           if (error != NULL && *error != NULL)
             {
@@ -837,17 +821,25 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **e
        * in an ancestor, or in the queue). */
       guint64 first = node->start <= q->t0 ? 0 : sample_ceil (q, node->start);
       guint64 last = ((guint64) MIN (node->end, q->t1) - (guint64) q->t0) / q->res;
-      gint64 last_t = (gint64) ((guint64) q->t0 + last * q->res);
 
       for (guint32 x = lo; x <= hi && lo <= hi && ok; x++)
         {
-          const guint8 *p, *end;
-          gint64 prev = node->start;
+          ShtRun run;
           StrataShtInterval iv;
           int u = q->rowmap[x - q->qmin];
           guint64 s;
+          guint j = 0;
+          int r;
 
-          if (u < 0 || !_strata_sht_node_run (node, x, &p, &end))
+          if (u < 0)
+            continue;
+          r = _strata_sht_node_run (node, x, &run);
+          if (r < 0)
+            {
+              ok = damaged (self, node, error);
+              break;
+            }
+          if (r == 0)
             continue;
           if (q->cells != NULL)
             {
@@ -858,20 +850,25 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **e
               if (i > last)
                 continue;
             }
-          /* s: the first sample not before the interval at hand. */
+          /* s: the next sample to find the interval of, by a binary
+           * search on the ends. */
           s = first;
-          while (p < end)
+          while (s <= last)
             {
-              guint8 type;
+              gint64 t = (gint64) ((guint64) q->t0 + s * q->res);
 
-              if (!_strata_sht_node_head (node, &p, end, &prev, &iv.start, &iv.end, &type))
+              j = _strata_sht_run_seek (node, &run, j, (guint64) t - (guint64) node->start);
+              if (j == run.n)
+                break;
+              if (!_strata_sht_run_get (node, &run, j,
+                                        j > 0 ? _strata_sht_run_end (node, &run, j - 1) : 0,
+                                        x, &iv))
                 {
                   ok = damaged (self, node, error);
                   break;
                 }
-              if (iv.start > last_t)
-                break;
-              if (s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
+              j++;
+              if (iv.start > t)
                 {
                   /* Usually the next sample or so; a division otherwise. */
                   guint k = 0;
@@ -879,24 +876,11 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **e
                     s++;
                   if (s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
                     s = sample_ceil (q, iv.start);
+                  if (s > last || (gint64) ((guint64) q->t0 + s * q->res) > iv.end)
+                    continue;
                 }
-              if (s > last || (gint64) ((guint64) q->t0 + s * q->res) > iv.end)
-                {
-                  if (!_strata_sht_node_skip_value (type, &p, end))
-                    {
-                      ok = damaged (self, node, error);
-                      break;
-                    }
-                  continue;
-                }
-              if (!_strata_sht_node_value (type, &p, end, &iv.value))
-                {
-                  ok = damaged (self, node, error);
-                  break;
-                }
-              iv.quark = x;
-              iv.flags = 0;
               record (q, &iv);
+              s = ((guint64) MIN (iv.end, q->t1) - (guint64) q->t0) / q->res + 1;
             }
         }
     }

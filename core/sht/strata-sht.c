@@ -807,11 +807,8 @@ restart:
         }
       if (iv->start < node->start)
         continue;
-      if (_strata_sht_node_size_with (node, iv) <= self->block_size)
-        {
-          _strata_sht_node_add (node, iv);
-          break;
-        }
+      if (_strata_sht_node_try_add (node, iv, self->block_size))
+        break;
       /* Full. The root is never closed without a new one above it. */
       if (level == 1)
         {
