@@ -421,6 +421,15 @@ _strata_sht_get_le (const guint8 *p, guint w)
   return w >= 8 ? v : v & ((G_GUINT64_CONSTANT (1) << (8 * w)) - 1);
 }
 
+/* Starts loading the first bytes of @quark's run in a closed node. */
+static inline void
+_strata_sht_node_prefetch_run (const ShtNode *node, guint32 quark)
+{
+  guint k = quark - node->own_min;
+
+  __builtin_prefetch (node->runs + (node->table[2 * k] | node->table[2 * k + 1] << 8));
+}
+
 /* Where interval @i of @run ends, from the node's start. */
 static inline guint64
 _strata_sht_run_end (const ShtNode *node, const ShtRun *run, guint i)

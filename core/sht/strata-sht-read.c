@@ -738,21 +738,59 @@ struct _StrataShtRange
   GArray **unique_rows;   /* StrataShtInterval, in time order */
 };
 
+/* The intervals a row found, a plain array: appending is the inner loop of
+ * a query over a long range. */
 typedef struct
 {
-  gint64   t0;
-  gint64   t1;
-  guint64  res;
-  guint64  n_samples;
-  guint32  qmin;
-  guint32  qmax;
-  int     *rowmap;        /* quark − qmin → unique index, or −1 */
-  guint    n_unique;
-  GArray **found;         /* per unique quark, in discovery order */
-  guint32 *cells;         /* n_unique × n_samples, or NULL to sort */
+  StrataShtInterval *iv;
+  guint              len;
+  guint              alloc;
+} ShtFound;
+
+/* A 2D query. Rows are the unique quarks asked for, u.
+ *
+ * By samples (the usual case: samples × rows not too many), each sample
+ * of each row gets the one interval that holds it, found in the lowest
+ * node that has it: a node's own intervals are read after its children's,
+ * only for the rows and samples still missing one. A cell per row and
+ * sample says which interval found holds it, to put the row in order.
+ *
+ * Otherwise (a resolution far below the data's), every interval holding
+ * a sample is kept, and the rows are sorted. */
+typedef struct
+{
+  gint64    t0;
+  gint64    t1;
+  guint64   res;
+  guint64   n_samples;
+  guint32   qmin;
+  guint32   qmax;
+  int      *rowmap;       /* quark − qmin → row, or −1 */
+  guint32  *quarks;       /* row → quark */
+  guint     n_unique;
+
+  ShtFound *found;        /* per row, in discovery order */
+
+  /* By samples: */
+  gboolean  by_sample;
+  guint32  *cells;        /* row × sample → index in found */
+  gsize     n_row_words;  /* 64-bit words of a row's bitmap */
+  guint64  *row_missing;  /* per row: samples without an interval */
+  /* Bit u of sample s's n_words words set while row u has no interval
+   * there: row_missing the other way round, to find the rows a node must
+   * read. */
+  guint32  *missing;
+  guint     n_words;
+  guint32  *wanted;       /* n_words: rows a node reads */
+  ShtRun   *runs;         /* n_unique: their runs */
+  guint    *run_rows;
 } Query2D;
 
-#define NO_CELL G_MAXUINT32
+static inline gint64
+sample_time (const Query2D *q, guint64 s)
+{
+  return (gint64) ((guint64) q->t0 + s * q->res);
+}
 
 /* The index of the first sample at or after @t (t ≥ t0). */
 static inline guint64
@@ -762,17 +800,107 @@ sample_ceil (const Query2D *q, gint64 t)
   return d / q->res + (d % q->res != 0);
 }
 
-/* Does [start, end] hold a sample time? */
-static inline gboolean
-holds_sample (const Query2D *q, gint64 start, gint64 end)
+/* The same, knowing that it is @s or later: usually the next sample or
+ * so, where a few steps beat a division. */
+static inline guint64
+sample_ceil_from (const Query2D *q, gint64 t, guint64 s)
 {
-  guint64 a, b;
+  for (guint k = 0; k < 4; k++, s++)
+    if (s >= q->n_samples || sample_time (q, s) >= t)
+      return s;
+  return sample_ceil (q, t);
+}
 
+/* The samples in [start, end]: FALSE if none, else the first and last. */
+static inline gboolean
+sample_span (const Query2D *q, gint64 start, gint64 end, guint64 *first, guint64 *last)
+{
   if (end < q->t0 || start > q->t1 || end < start)
     return FALSE;
-  a = start <= q->t0 ? 0 : sample_ceil (q, start);
-  b = ((guint64) MIN (end, q->t1) - (guint64) q->t0) / q->res;
-  return a <= b;
+  *first = start <= q->t0 ? 0 : sample_ceil (q, start);
+  *last = ((guint64) MIN (end, q->t1) - (guint64) q->t0) / q->res;
+  return *first <= *last;
+}
+
+/* By samples: the first sample from @s to @last where row @u has no
+ * interval yet; G_MAXUINT64 if none. */
+static inline guint64
+next_missing (const Query2D *q, guint u, guint64 s, guint64 last)
+{
+  const guint64 *bits = q->row_missing + u * q->n_row_words;
+
+  while (s <= last)
+    {
+      guint64 word = bits[s / 64] >> (s % 64);
+
+      if (word != 0)
+        {
+          s += __builtin_ctzll (word);
+          return s <= last ? s : G_MAXUINT64;
+        }
+      s = (s / 64 + 1) * 64;
+    }
+  return G_MAXUINT64;
+}
+
+/* Where the next interval of row @u is decoded, in place: copying it
+ * right after its fields are written one by one is slow. record_next()
+ * then keeps it. */
+static inline StrataShtInterval *
+record_slot (Query2D *q, guint u)
+{
+  ShtFound *row = &q->found[u];
+
+  if (G_UNLIKELY (row->len == row->alloc))
+    {
+      row->alloc = MAX (64, row->alloc * 2);
+      row->iv = g_renew (StrataShtInterval, row->iv, row->alloc);
+    }
+  return &row->iv[row->len];
+}
+
+/* Keeps the interval at record_slot (@u), which holds samples from @a
+ * on and ends at @end; returns the last sample it holds. */
+static inline guint64
+record_next (Query2D *q, guint u, guint64 a, gint64 end)
+{
+  guint64 last = (guint64) MIN (end, q->t1) - (guint64) q->t0;
+  guint64 i = a;
+
+  if (q->by_sample)
+    {
+      guint32 *cells = q->cells + (gsize) u * q->n_samples;
+      guint32 *missing = q->missing + u / 32;
+      guint64 *row_missing = q->row_missing + u * q->n_row_words;
+      guint32 bit = 1u << (u % 32);
+      /* Step rather than divide: most intervals hold one sample. d is
+       * the sample's offset from t0, kept from wrapping. */
+      guint64 d = a * q->res;
+
+      for (;; i++)
+        {
+          cells[i] = q->found[u].len;
+          missing[i * q->n_words] &= ~bit;
+          if (last - d < q->res)
+            break;
+          d += q->res;
+        }
+      /* Samples a to i, a word at a time. */
+      for (guint64 w = a / 64; w <= i / 64; w++)
+        {
+          guint64 mask = G_MAXUINT64;
+
+          if (w == a / 64)
+            mask &= G_MAXUINT64 << (a % 64);
+          if (w == i / 64)
+            mask &= G_MAXUINT64 >> (63 - i % 64);
+          row_missing[w] &= ~mask;
+        }
+    }
+  else
+    i = last / q->res;
+  q->found[u].len++;
+  return i;
 }
 
 static inline void
@@ -780,126 +908,207 @@ record (Query2D *q, const StrataShtInterval *iv)
 {
   guint64 a, b;
   int u;
-  GArray *row;
 
   if (iv->quark < q->qmin || iv->quark > q->qmax)
     return;
   u = q->rowmap[iv->quark - q->qmin];
-  if (u < 0 || iv->end < q->t0 || iv->start > q->t1)
-    return;
-  a = iv->start <= q->t0 ? 0 : sample_ceil (q, iv->start);
-  b = ((guint64) MIN (iv->end, q->t1) - (guint64) q->t0) / q->res;
-  if (a > b)
-    return;
-  row = q->found[u];
-  if (q->cells != NULL)
+  if (u >= 0 && sample_span (q, iv->start, iv->end, &a, &b))
     {
-      guint32 *cells = q->cells + (gsize) u * q->n_samples;
-      for (guint64 i = a; i <= b; i++)
-        cells[i] = row->len;
+      *record_slot (q, u) = *iv;
+      record_next (q, u, a, iv->end);
     }
-  g_array_append_val (row, *iv);
 }
 
+/* By samples: the intervals of @run (of quark @x, row @u) in @node that
+ * hold the samples from @first to @last (all in the node) that the row
+ * still misses. A binary search finds the interval of each. */
 static gboolean
-walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **error)
+run_missing_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, guint u,
+                const ShtRun *run, guint64 first, guint64 last, GError **error)
+{
+  guint64 s = next_missing (q, u, first, last);
+  guint i = 0;
+
+  while (s <= last)
+    {
+      gint64 t = sample_time (q, s);
+      StrataShtInterval *iv = record_slot (q, u);
+
+      i = _strata_sht_run_seek (node, run, i, (guint64) t - (guint64) node->start);
+      if (i == run->n)
+        break;
+      if (!_strata_sht_run_get (node, run, i, i > 0 ? _strata_sht_run_end (node, run, i - 1) : 0,
+                                x, iv))
+        return damaged (self, node, error);
+      if (iv->start <= t)
+        {
+          s = record_next (q, u, s, iv->end) + 1;
+          i++;
+        }
+      else
+        /* Sample s is in another node. Interval i may hold the next one
+         * missing: the search starts from it again. */
+        s++;
+      s = next_missing (q, u, s, last);
+    }
+  return TRUE;
+}
+
+/* Otherwise: every interval of @run that holds a sample from @first to
+ * @last. */
+static gboolean
+run_all_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, guint u,
+            const ShtRun *run, guint64 first, guint64 last, GError **error)
+{
+  guint64 s = first;
+  guint i = 0;
+
+  while (s <= last)
+    {
+      gint64 t = sample_time (q, s);
+      StrataShtInterval *iv = record_slot (q, u);
+
+      i = _strata_sht_run_seek (node, run, i, (guint64) t - (guint64) node->start);
+      if (i == run->n)
+        break;
+      if (!_strata_sht_run_get (node, run, i, i > 0 ? _strata_sht_run_end (node, run, i - 1) : 0,
+                                x, iv))
+        return damaged (self, node, error);
+      i++;
+      if (iv->start > t)
+        {
+          /* On to the first sample of this interval, if it holds one. */
+          s = sample_ceil_from (q, iv->start, s + 1);
+          if (s > last || sample_time (q, s) > iv->end)
+            continue;
+        }
+      s = record_next (q, u, s, iv->end) + 1;
+    }
+  return TRUE;
+}
+
+/* The intervals of a closed node that hold its samples, @first to @last;
+ * by samples, only for the rows still missing one at one of them. */
+static gboolean
+node_2d (StrataSht *self, const ShtNode *node, Query2D *q,
+         guint64 first, guint64 last, GError **error)
+{
+  guint32 lo = MAX (q->qmin, node->own_min);
+  guint32 hi = MIN (q->qmax, node->own_max);
+  guint n_runs = 0;
+
+  if (node->n_intervals == 0 || lo > hi)
+    return TRUE;
+
+  if (!q->by_sample)
+    {
+      for (guint32 x = lo; x <= hi; x++)
+        {
+          ShtRun run;
+          int r;
+
+          if (q->rowmap[x - q->qmin] < 0)
+            continue;
+          r = _strata_sht_node_run (node, x, &run);
+          if (r < 0)
+            return damaged (self, node, error);
+          if (r > 0 && !run_all_2d (self, node, q, x, q->rowmap[x - q->qmin], &run,
+                                    first, last, error))
+            return FALSE;
+        }
+      return TRUE;
+    }
+
+  memcpy (q->wanted, q->missing + first * q->n_words, q->n_words * sizeof (guint32));
+  for (guint64 i = first + 1; i <= last; i++)
+    for (guint w = 0; w < q->n_words; w++)
+      q->wanted[w] |= q->missing[i * q->n_words + w];
+  /* The block is seldom in the processor's cache, and the runs are spread
+   * over it: ask for them all before reading any, so that their loads
+   * overlap. */
+  for (guint w = 0; w < q->n_words; w++)
+    for (guint32 bits = q->wanted[w]; bits != 0; bits &= bits - 1)
+      {
+        guint32 x = q->quarks[w * 32 + __builtin_ctz (bits)];
+
+        if (x >= lo && x <= hi)
+          _strata_sht_node_prefetch_run (node, x);
+      }
+  for (guint w = 0; w < q->n_words; w++)
+    for (guint32 bits = q->wanted[w]; bits != 0; bits &= bits - 1)
+      {
+        guint u = w * 32 + __builtin_ctz (bits);
+        guint32 x = q->quarks[u];
+        int r;
+
+        if (x < lo || x > hi)
+          continue;
+        r = _strata_sht_node_run (node, x, &q->runs[n_runs]);
+        if (r < 0)
+          return damaged (self, node, error);
+        if (r > 0)
+          q->run_rows[n_runs++] = u;
+      }
+  for (guint k = 0; k < n_runs; k++)
+    {
+      guint u = q->run_rows[k];
+
+      if (!run_missing_2d (self, node, q, q->quarks[u], u, &q->runs[k], first, last, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The subtree of @seq, whose samples are @first to @last. */
+static gboolean
+walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq,
+         guint64 first, guint64 last, GError **error)
 {
   ShtNode *node = get_node (self, g, seq, error);
   gboolean ok = TRUE;
+  guint64 s = first;
 
   if (node == NULL)
     return FALSE;
   if (node->block == NULL)
     for (guint i = 0; i < node->n_intervals; i++)
       record (q, &node->intervals[i]);
-  else if (node->n_intervals > 0 && holds_sample (q, node->start, node->end))
-    {
-      guint32 lo = MAX (q->qmin, node->own_min);
-      guint32 hi = MIN (q->qmax, node->own_max);
-      /* The samples in this node: each run is decoded up to the last one,
-       * and not at all when every sample already has its interval (found
-       * in an ancestor, or in the queue). */
-      guint64 first = node->start <= q->t0 ? 0 : sample_ceil (q, node->start);
-      guint64 last = ((guint64) MIN (node->end, q->t1) - (guint64) q->t0) / q->res;
+  else if (!q->by_sample)
+    ok = node_2d (self, node, q, first, last, error);
 
-      for (guint32 x = lo; x <= hi && lo <= hi && ok; x++)
-        {
-          ShtRun run;
-          StrataShtInterval iv;
-          int u = q->rowmap[x - q->qmin];
-          guint64 s;
-          guint j = 0;
-          int r;
-
-          if (u < 0)
-            continue;
-          r = _strata_sht_node_run (node, x, &run);
-          if (r < 0)
-            {
-              ok = damaged (self, node, error);
-              break;
-            }
-          if (r == 0)
-            continue;
-          if (q->cells != NULL)
-            {
-              const guint32 *cells = q->cells + (gsize) u * q->n_samples;
-              guint64 i = first;
-              while (i <= last && cells[i] != NO_CELL)
-                i++;
-              if (i > last)
-                continue;
-            }
-          /* s: the next sample to find the interval of, by a binary
-           * search on the ends. */
-          s = first;
-          while (s <= last)
-            {
-              gint64 t = (gint64) ((guint64) q->t0 + s * q->res);
-
-              j = _strata_sht_run_seek (node, &run, j, (guint64) t - (guint64) node->start);
-              if (j == run.n)
-                break;
-              if (!_strata_sht_run_get (node, &run, j,
-                                        j > 0 ? _strata_sht_run_end (node, &run, j - 1) : 0,
-                                        x, &iv))
-                {
-                  ok = damaged (self, node, error);
-                  break;
-                }
-              j++;
-              if (iv.start > t)
-                {
-                  /* Usually the next sample or so; a division otherwise. */
-                  guint k = 0;
-                  while (k++ < 4 && s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
-                    s++;
-                  if (s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
-                    s = sample_ceil (q, iv.start);
-                  if (s > last || (gint64) ((guint64) q->t0 + s * q->res) > iv.end)
-                    continue;
-                }
-              record (q, &iv);
-              s = ((guint64) MIN (iv.end, q->t1) - (guint64) q->t0) / q->res + 1;
-            }
-        }
-    }
-
-  for (guint i = 0; i < node->n_children && ok; i++)
+  /* Children are in time order: the samples of each follow those of the
+   * one before. */
+  for (guint i = 0; i < node->n_children && ok && s <= last; i++)
     {
       const ShtChild *c = &node->children[i];
       gboolean open = c->end == G_MAXINT64;
+      guint64 a, b;
 
       if (c->start > q->t1)
         break;
+      a = c->start <= q->t0 ? 0 : sample_ceil_from (q, c->start, s);
+      if (a > last)
+        break;
+      if (c->end < sample_time (q, a))
+        continue;
+      b = c->end >= q->t1 ? last : sample_ceil_from (q, c->end + 1, a) - 1;
+      s = b + 1;
       if (!open && (c->max_quark < q->qmin || c->min_quark > q->qmax))
         continue;
-      if (holds_sample (q, c->start, c->end))
-        ok = walk_2d (self, g, q, c->seq, error);
+      ok = walk_2d (self, g, q, c->seq, a, MIN (b, last), error);
     }
+
+  /* By samples, a node's own intervals come after its children's: most
+   * samples find theirs in a leaf (an ancestor holds the intervals that
+   * cross its children's boundaries), and an ancestor is then read only
+   * for the few rows still missing one. */
+  if (ok && node->block != NULL && q->by_sample)
+    ok = node_2d (self, node, q, first, last, error);
   _strata_sht_node_unref (node);
   return ok;
 }
+
+#define NO_CELL G_MAXUINT32
 
 static int
 compare_start (gconstpointer a, gconstpointer b)
@@ -908,46 +1117,50 @@ compare_start (gconstpointer a, gconstpointer b)
   return (x->start > y->start) - (x->start < y->start);
 }
 
-/* Puts a row in time order and marks where it skipped intervals. */
+static inline void
+set_hidden_after (StrataShtInterval *iv, gboolean hidden)
+{
+  iv->flags &= ~STRATA_SHT_INTERVAL_HIDDEN_AFTER;
+  if (hidden)
+    iv->flags |= STRATA_SHT_INTERVAL_HIDDEN_AFTER;
+}
+
+static void
+mark_hidden (StrataShtInterval *iv, gsize n, gint64 t1)
+{
+  for (gsize i = 0; i + 1 < n; i++)
+    set_hidden_after (&iv[i], iv[i].end < iv[i + 1].start - 1);
+  if (n > 0)
+    set_hidden_after (&iv[n - 1], iv[n - 1].end < t1);
+}
+
+/* Puts a row in time order and marks where it skipped intervals: where
+ * one does not end right before the next starts. */
 static GArray *
 finish_row (Query2D *q, guint u)
 {
-  GArray *found = q->found[u];
-  GArray *row;
+  ShtFound *found = &q->found[u];
+  GArray *row = g_array_sized_new (FALSE, FALSE, sizeof (StrataShtInterval), found->len);
 
-  if (q->cells != NULL)
+  if (q->by_sample)
     {
       const guint32 *cells = q->cells + (gsize) u * q->n_samples;
       guint32 prev = NO_CELL;
 
-      row = g_array_sized_new (FALSE, FALSE, sizeof (StrataShtInterval), found->len);
       for (guint64 i = 0; i < q->n_samples; i++)
         if (cells[i] != prev && cells[i] != NO_CELL)
           {
             prev = cells[i];
-            g_array_append_val (row, g_array_index (found, StrataShtInterval, prev));
+            g_array_append_val (row, found->iv[prev]);
           }
-      g_array_unref (found);
     }
   else
     {
-      row = found;
+      g_array_append_vals (row, found->iv, found->len);
       g_array_sort (row, compare_start);
     }
-  q->found[u] = NULL;
-
-  for (guint i = 0; i < row->len; i++)
-    {
-      StrataShtInterval *iv = &g_array_index (row, StrataShtInterval, i);
-      gint64 next = i + 1 < row->len
-                    ? g_array_index (row, StrataShtInterval, i + 1).start
-                    : q->t1;
-      gboolean hidden = i + 1 < row->len ? iv->end < next - 1 : iv->end < next;
-
-      iv->flags &= ~STRATA_SHT_INTERVAL_HIDDEN_AFTER;
-      if (hidden)
-        iv->flags |= STRATA_SHT_INTERVAL_HIDDEN_AFTER;
-    }
+  g_clear_pointer (&found->iv, g_free);
+  mark_hidden ((StrataShtInterval *) row->data, row->len, q->t1);
   return row;
 }
 
@@ -984,6 +1197,7 @@ strata_sht_query_2d (StrataSht      *self,
   gboolean writing, ok = TRUE;
   guint n_all;
   g_autofree int *rowmap = NULL;
+  g_autofree guint32 *unique_quarks = NULL;
 
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (quarks != NULL || n_quarks == 0, NULL);
@@ -1019,30 +1233,47 @@ strata_sht_query_2d (StrataSht      *self,
     }
 
   rowmap = g_new (int, q.qmax - q.qmin + 1);
+  unique_quarks = g_new (guint32, n_quarks);
   for (guint32 i = 0; i <= q.qmax - q.qmin; i++)
     rowmap[i] = -1;
   for (guint i = 0; i < n_quarks; i++)
     {
       int *slot = &rowmap[quarks[i] - q.qmin];
       if (*slot < 0)
-        *slot = q.n_unique++;
+        {
+          unique_quarks[q.n_unique] = quarks[i];
+          *slot = q.n_unique++;
+        }
       range->row_to_unique[i] = *slot;
     }
   q.rowmap = rowmap;
+  q.quarks = unique_quarks;
   q.t0 = t0;
   q.t1 = t1;
   q.res = (guint64) resolution;
   q.n_samples = ((guint64) t1 - (guint64) t0) / q.res + 1;
-  q.found = g_new (GArray *, q.n_unique);
-  for (guint u = 0; u < q.n_unique; u++)
-    q.found[u] = g_array_new (FALSE, FALSE, sizeof (StrataShtInterval));
+  q.found = g_new0 (ShtFound, q.n_unique);
   /* One cell per row and sample puts a row in order in one pass; with
    * more samples than that (a resolution far below the data's), sort. */
-  if (q.n_samples <= CELLS_MAX / q.n_unique)
+  q.by_sample = q.n_samples <= CELLS_MAX / q.n_unique;
+  if (q.by_sample)
     {
-      gsize n_cells = (gsize) q.n_unique * q.n_samples;
-      q.cells = g_new (guint32, n_cells);
-      memset (q.cells, 0xff, n_cells * sizeof (guint32));
+      gsize n_row_words = (q.n_samples + 63) / 64;
+
+      q.cells = g_new (guint32, q.n_unique * q.n_samples);
+      memset (q.cells, 0xff, q.n_unique * q.n_samples * sizeof (guint32));
+      q.n_row_words = n_row_words;
+      q.row_missing = g_new (guint64, q.n_unique * n_row_words);
+      memset (q.row_missing, 0xff, q.n_unique * n_row_words * sizeof (guint64));
+      q.n_words = (q.n_unique + 31) / 32;
+      q.missing = g_new (guint32, q.n_samples * q.n_words);
+      q.wanted = g_new0 (guint32, q.n_words);
+      q.runs = g_new (ShtRun, q.n_unique);
+      q.run_rows = g_new (guint, q.n_unique);
+      for (guint u = 0; u < q.n_unique; u++)
+        q.wanted[u / 32] |= 1u << (u % 32);
+      for (guint64 i = 0; i < q.n_samples; i++)
+        memcpy (q.missing + i * q.n_words, q.wanted, q.n_words * sizeof (guint32));
     }
 
   if (writing)
@@ -1080,7 +1311,7 @@ strata_sht_query_2d (StrataSht      *self,
         wanted = rowmap[x - q.qmin] >= 0;
       g = wanted ? group_tree (self, i, &root) : NULL;
       if (g != NULL)
-        ok = walk_2d (self, g, &q, root, error);
+        ok = walk_2d (self, g, &q, root, 0, q.n_samples - 1, error);
     }
   g_rw_lock_reader_unlock (&self->tree_lock);
 
@@ -1089,6 +1320,11 @@ strata_sht_query_2d (StrataSht      *self,
     range->unique_rows[u] = finish_row (&q, u);
   g_free (q.found);
   g_free (q.cells);
+  g_free (q.row_missing);
+  g_free (q.missing);
+  g_free (q.wanted);
+  g_free (q.runs);
+  g_free (q.run_rows);
 
   if (!ok)
     {
