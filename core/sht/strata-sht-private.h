@@ -151,8 +151,6 @@ typedef struct
 #define STRING_CHUNK_BITS  12
 #define STRING_CHUNK       (1u << STRING_CHUNK_BITS)
 #define STRING_MAX_CHUNKS  16384
-/* Above this many (row, sample) cells a 2D query sorts instead. */
-#define CELLS_MAX  (4u * 1024 * 1024)
 
 typedef enum
 {

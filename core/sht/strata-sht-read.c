@@ -733,9 +733,12 @@ strata_sht_query_full (StrataSht  *self,
 
 struct _StrataShtRange
 {
-  guint   n_rows;
-  guint  *row_to_unique;  /* row → unique quark index */
-  GArray **unique_rows;   /* StrataShtInterval, in time order */
+  guint              n_rows;
+  guint             *row_to_unique;  /* row → unique quark index */
+  /* The intervals of each unique quark, in time order, one after the
+   * other: the query's slots (below), packed in place. */
+  StrataShtInterval *intervals;
+  gsize             *row_start;      /* n_unique + 1 */
 };
 
 /* The intervals a row found, a plain array: appending is the inner loop of
@@ -752,8 +755,9 @@ typedef struct
  * By samples (the usual case: samples × rows not too many), each sample
  * of each row gets the one interval that holds it, found in the lowest
  * node that has it: a node's own intervals are read after its children's,
- * only for the rows and samples still missing one. A cell per row and
- * sample says which interval found holds it, to put the row in order.
+ * only for the rows and samples still missing one. A row's intervals go
+ * straight into its result, at the index of the first sample they hold,
+ * and are packed at the end.
  *
  * Otherwise (a resolution far below the data's), every interval holding
  * a sample is kept, and the rows are sorted. */
@@ -769,12 +773,12 @@ typedef struct
   guint32  *quarks;       /* row → quark */
   guint     n_unique;
 
-  ShtFound *found;        /* per row, in discovery order */
-
-  /* By samples: */
+  /* By samples: row u's interval holding sample s first is at
+   * slots[u · n_samples + s]. */
   gboolean  by_sample;
-  guint32  *cells;        /* row × sample → index in found */
-  gsize     n_row_words;  /* 64-bit words of a row's bitmap */
+  StrataShtInterval *slots;
+  gsize     n_row_words;  /* 64-bit words of a row's bitmaps */
+  guint64  *used;         /* per row: samples where an interval starts */
   guint64  *row_missing;  /* per row: samples without an interval */
   /* Bit u of sample s's n_words words set while row u has no interval
    * there: row_missing the other way round, to find the rows a node must
@@ -784,7 +788,14 @@ typedef struct
   guint32  *wanted;       /* n_words: rows a node reads */
   ShtRun   *runs;         /* n_unique: their runs */
   guint    *run_rows;
+
+  /* Otherwise: per row, in discovery order */
+  ShtFound *found;
 } Query2D;
+
+/* Beyond this many rows × samples, a query sorts: by samples, the rows
+ * take 40 bytes per sample, touched or not. */
+#define SLOTS_MAX  (1024 * 1024)
 
 static inline gint64
 sample_time (const Query2D *q, guint64 s)
@@ -843,14 +854,17 @@ next_missing (const Query2D *q, guint u, guint64 s, guint64 last)
   return G_MAXUINT64;
 }
 
-/* Where the next interval of row @u is decoded, in place: copying it
- * right after its fields are written one by one is slow. record_next()
- * then keeps it. */
+/* Where an interval of row @u whose first sample is @s is decoded, in
+ * place: copying it right after its fields are written one by one is
+ * slow. record_next() then keeps it. */
 static inline StrataShtInterval *
-record_slot (Query2D *q, guint u)
+record_slot (Query2D *q, guint u, guint64 s)
 {
-  ShtFound *row = &q->found[u];
+  ShtFound *row;
 
+  if (q->by_sample)
+    return q->slots + u * q->n_samples + s;
+  row = &q->found[u];
   if (G_UNLIKELY (row->len == row->alloc))
     {
       row->alloc = MAX (64, row->alloc * 2);
@@ -859,8 +873,8 @@ record_slot (Query2D *q, guint u)
   return &row->iv[row->len];
 }
 
-/* Keeps the interval at record_slot (@u), which holds samples from @a
- * on and ends at @end; returns the last sample it holds. */
+/* Keeps the interval at record_slot (@u, @a), which ends at @end;
+ * returns the last sample it holds. */
 static inline guint64
 record_next (Query2D *q, guint u, guint64 a, gint64 end)
 {
@@ -869,7 +883,6 @@ record_next (Query2D *q, guint u, guint64 a, gint64 end)
 
   if (q->by_sample)
     {
-      guint32 *cells = q->cells + (gsize) u * q->n_samples;
       guint32 *missing = q->missing + u / 32;
       guint64 *row_missing = q->row_missing + u * q->n_row_words;
       guint32 bit = 1u << (u % 32);
@@ -877,9 +890,9 @@ record_next (Query2D *q, guint u, guint64 a, gint64 end)
        * the sample's offset from t0, kept from wrapping. */
       guint64 d = a * q->res;
 
+      q->used[u * q->n_row_words + a / 64] |= G_GUINT64_CONSTANT (1) << (a % 64);
       for (;; i++)
         {
-          cells[i] = q->found[u].len;
           missing[i * q->n_words] &= ~bit;
           if (last - d < q->res)
             break;
@@ -898,8 +911,10 @@ record_next (Query2D *q, guint u, guint64 a, gint64 end)
         }
     }
   else
-    i = last / q->res;
-  q->found[u].len++;
+    {
+      i = last / q->res;
+      q->found[u].len++;
+    }
   return i;
 }
 
@@ -914,7 +929,7 @@ record (Query2D *q, const StrataShtInterval *iv)
   u = q->rowmap[iv->quark - q->qmin];
   if (u >= 0 && sample_span (q, iv->start, iv->end, &a, &b))
     {
-      *record_slot (q, u) = *iv;
+      *record_slot (q, u, a) = *iv;
       record_next (q, u, a, iv->end);
     }
 }
@@ -932,7 +947,7 @@ run_missing_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, gui
   while (s <= last)
     {
       gint64 t = sample_time (q, s);
-      StrataShtInterval *iv = record_slot (q, u);
+      StrataShtInterval *iv = record_slot (q, u, s);
 
       i = _strata_sht_run_seek (node, run, i, (guint64) t - (guint64) node->start);
       if (i == run->n)
@@ -966,7 +981,7 @@ run_all_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, guint u
   while (s <= last)
     {
       gint64 t = sample_time (q, s);
-      StrataShtInterval *iv = record_slot (q, u);
+      StrataShtInterval *iv = record_slot (q, u, s);
 
       i = _strata_sht_run_seek (node, run, i, (guint64) t - (guint64) node->start);
       if (i == run->n)
@@ -1108,10 +1123,8 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq,
   return ok;
 }
 
-#define NO_CELL G_MAXUINT32
-
 static int
-compare_start (gconstpointer a, gconstpointer b)
+compare_start (gconstpointer a, gconstpointer b, gpointer user_data)
 {
   const StrataShtInterval *x = a, *y = b;
   return (x->start > y->start) - (x->start < y->start);
@@ -1134,34 +1147,59 @@ mark_hidden (StrataShtInterval *iv, gsize n, gint64 t1)
     set_hidden_after (&iv[n - 1], iv[n - 1].end < t1);
 }
 
-/* Puts a row in time order and marks where it skipped intervals: where
- * one does not end right before the next starts. */
-static GArray *
-finish_row (Query2D *q, guint u)
+/* Puts the rows in time order, one after the other, and marks where they
+ * skipped intervals: where one does not end right before the next
+ * starts. */
+static void
+finish_2d (Query2D *q, StrataShtRange *range)
 {
-  ShtFound *found = &q->found[u];
-  GArray *row = g_array_sized_new (FALSE, FALSE, sizeof (StrataShtInterval), found->len);
+  gsize n = 0;
 
+  range->row_start = g_new (gsize, q->n_unique + 1);
   if (q->by_sample)
     {
-      const guint32 *cells = q->cells + (gsize) u * q->n_samples;
-      guint32 prev = NO_CELL;
+      /* Packed in place: each interval moves to a lower index, or
+       * stays. */
+      for (guint u = 0; u < q->n_unique; u++)
+        {
+          const guint64 *used = q->used + u * q->n_row_words;
+          const StrataShtInterval *slots = q->slots + u * q->n_samples;
 
-      for (guint64 i = 0; i < q->n_samples; i++)
-        if (cells[i] != prev && cells[i] != NO_CELL)
-          {
-            prev = cells[i];
-            g_array_append_val (row, found->iv[prev]);
-          }
+          range->row_start[u] = n;
+          for (gsize w = 0; w < q->n_row_words; w++)
+            for (guint64 bits = used[w]; bits != 0; bits &= bits - 1)
+              q->slots[n++] = slots[w * 64 + __builtin_ctzll (bits)];
+          mark_hidden (q->slots + range->row_start[u], n - range->row_start[u], q->t1);
+        }
+      /* Rows of long intervals would keep memory they do not use. */
+      if (n < q->n_unique * q->n_samples / 2)
+        {
+          range->intervals = g_memdup2 (q->slots, n * sizeof (StrataShtInterval));
+          g_free (q->slots);
+        }
+      else
+        range->intervals = q->slots;
+      q->slots = NULL;
     }
   else
     {
-      g_array_append_vals (row, found->iv, found->len);
-      g_array_sort (row, compare_start);
+      for (guint u = 0; u < q->n_unique; u++)
+        n += q->found[u].len;
+      range->intervals = g_new (StrataShtInterval, MAX (n, 1));
+      n = 0;
+      for (guint u = 0; u < q->n_unique; u++)
+        {
+          ShtFound *row = &q->found[u];
+
+          g_qsort_with_data (row->iv, row->len, sizeof (StrataShtInterval), compare_start, NULL);
+          mark_hidden (row->iv, row->len, q->t1);
+          range->row_start[u] = n;
+          memcpy (range->intervals + n, row->iv, row->len * sizeof (StrataShtInterval));
+          n += row->len;
+          g_clear_pointer (&row->iv, g_free);
+        }
     }
-  g_clear_pointer (&found->iv, g_free);
-  mark_hidden ((StrataShtInterval *) row->data, row->len, q->t1);
-  return row;
+  range->row_start[q->n_unique] = n;
 }
 
 /**
@@ -1252,17 +1290,14 @@ strata_sht_query_2d (StrataSht      *self,
   q.t1 = t1;
   q.res = (guint64) resolution;
   q.n_samples = ((guint64) t1 - (guint64) t0) / q.res + 1;
-  q.found = g_new0 (ShtFound, q.n_unique);
-  /* One cell per row and sample puts a row in order in one pass; with
-   * more samples than that (a resolution far below the data's), sort. */
-  q.by_sample = q.n_samples <= CELLS_MAX / q.n_unique;
+  q.by_sample = q.n_samples <= SLOTS_MAX / q.n_unique;
   if (q.by_sample)
     {
       gsize n_row_words = (q.n_samples + 63) / 64;
 
-      q.cells = g_new (guint32, q.n_unique * q.n_samples);
-      memset (q.cells, 0xff, q.n_unique * q.n_samples * sizeof (guint32));
+      q.slots = g_new (StrataShtInterval, q.n_unique * q.n_samples);
       q.n_row_words = n_row_words;
+      q.used = g_new0 (guint64, q.n_unique * n_row_words);
       q.row_missing = g_new (guint64, q.n_unique * n_row_words);
       memset (q.row_missing, 0xff, q.n_unique * n_row_words * sizeof (guint64));
       q.n_words = (q.n_unique + 31) / 32;
@@ -1275,6 +1310,8 @@ strata_sht_query_2d (StrataSht      *self,
       for (guint64 i = 0; i < q.n_samples; i++)
         memcpy (q.missing + i * q.n_words, q.wanted, q.n_words * sizeof (guint32));
     }
+  else
+    q.found = g_new0 (ShtFound, q.n_unique);
 
   if (writing)
     {
@@ -1315,11 +1352,9 @@ strata_sht_query_2d (StrataSht      *self,
     }
   g_rw_lock_reader_unlock (&self->tree_lock);
 
-  range->unique_rows = g_new0 (GArray *, q.n_unique);
-  for (guint u = 0; u < q.n_unique; u++)
-    range->unique_rows[u] = finish_row (&q, u);
+  finish_2d (&q, range);
   g_free (q.found);
-  g_free (q.cells);
+  g_free (q.used);
   g_free (q.row_missing);
   g_free (q.missing);
   g_free (q.wanted);
@@ -1355,15 +1390,15 @@ strata_sht_range_get_row (StrataShtRange *range,
                           guint           row,
                           guint          *n_intervals)
 {
-  GArray *a;
+  guint u;
 
   g_return_val_if_fail (range != NULL, NULL);
   g_return_val_if_fail (row < range->n_rows, NULL);
   g_return_val_if_fail (n_intervals != NULL, NULL);
 
-  a = range->unique_rows[range->row_to_unique[row]];
-  *n_intervals = a->len;
-  return (const StrataShtInterval *) a->data;
+  u = range->row_to_unique[row];
+  *n_intervals = range->row_start[u + 1] - range->row_start[u];
+  return range->intervals + range->row_start[u];
 }
 
 void
@@ -1371,16 +1406,8 @@ strata_sht_range_free (StrataShtRange *range)
 {
   if (range == NULL)
     return;
-  if (range->unique_rows != NULL)
-    {
-      guint n_unique = 0;
-      for (guint i = 0; i < range->n_rows; i++)
-        n_unique = MAX (n_unique, range->row_to_unique[i] + 1);
-      for (guint u = 0; u < n_unique; u++)
-        if (range->unique_rows[u] != NULL)
-          g_array_unref (range->unique_rows[u]);
-      g_free (range->unique_rows);
-    }
+  g_free (range->intervals);
+  g_free (range->row_start);
   g_free (range->row_to_unique);
   g_free (range);
 }
