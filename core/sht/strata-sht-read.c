@@ -780,9 +780,10 @@ typedef struct
   gsize     n_row_words;  /* 64-bit words of a row's bitmaps */
   guint64  *used;         /* per row: samples where an interval starts */
   guint64  *row_missing;  /* per row: samples without an interval */
-  /* Bit u of sample s's n_words words set while row u has no interval
-   * there: row_missing the other way round, to find the rows a node must
-   * read. */
+  /* Bit u of sample s's n_words words set while row u may have no
+   * interval there, to find the rows a node reads at a glance: cleared
+   * for the first few samples of an interval only, where row_missing has
+   * them all (an interval over many samples would cost one write each). */
   guint32  *missing;
   guint     n_words;
   guint32  *wanted;       /* n_words: rows a node reads */
@@ -820,6 +821,17 @@ sample_ceil_from (const Query2D *q, gint64 t, guint64 s)
     if (s >= q->n_samples || sample_time (q, s) >= t)
       return s;
   return sample_ceil (q, t);
+}
+
+/* The last sample at or before @t (t ≤ t1), knowing that it is @s or
+ * later. */
+static inline guint64
+sample_floor_from (const Query2D *q, gint64 t, guint64 s)
+{
+  for (guint k = 0; k < 4; k++, s++)
+    if (s + 1 >= q->n_samples || sample_time (q, s + 1) > t)
+      return s;
+  return ((guint64) t - (guint64) q->t0) / q->res;
 }
 
 /* The samples in [start, end]: FALSE if none, else the first and last. */
@@ -878,44 +890,30 @@ record_slot (Query2D *q, guint u, guint64 s)
 static inline guint64
 record_next (Query2D *q, guint u, guint64 a, gint64 end)
 {
-  guint64 last = (guint64) MIN (end, q->t1) - (guint64) q->t0;
-  guint64 i = a;
+  guint64 b = sample_floor_from (q, MIN (end, q->t1), a);
 
   if (q->by_sample)
     {
-      guint32 *missing = q->missing + u / 32;
       guint64 *row_missing = q->row_missing + u * q->n_row_words;
-      guint32 bit = 1u << (u % 32);
-      /* Step rather than divide: most intervals hold one sample. d is
-       * the sample's offset from t0, kept from wrapping. */
-      guint64 d = a * q->res;
 
+      for (guint64 i = a; i <= MIN (b, a + 3); i++)
+        q->missing[i * q->n_words + u / 32] &= ~(1u << (u % 32));
       q->used[u * q->n_row_words + a / 64] |= G_GUINT64_CONSTANT (1) << (a % 64);
-      for (;; i++)
-        {
-          missing[i * q->n_words] &= ~bit;
-          if (last - d < q->res)
-            break;
-          d += q->res;
-        }
-      /* Samples a to i, a word at a time. */
-      for (guint64 w = a / 64; w <= i / 64; w++)
+      /* Samples a to b, a word at a time. */
+      for (guint64 w = a / 64; w <= b / 64; w++)
         {
           guint64 mask = G_MAXUINT64;
 
           if (w == a / 64)
             mask &= G_MAXUINT64 << (a % 64);
-          if (w == i / 64)
-            mask &= G_MAXUINT64 >> (63 - i % 64);
+          if (w == b / 64)
+            mask &= G_MAXUINT64 >> (63 - b % 64);
           row_missing[w] &= ~mask;
         }
     }
   else
-    {
-      i = last / q->res;
-      q->found[u].len++;
-    }
-  return i;
+    q->found[u].len++;
+  return b;
 }
 
 static inline void
@@ -961,9 +959,10 @@ run_missing_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, gui
           i++;
         }
       else
-        /* Sample s is in another node. Interval i may hold the next one
-         * missing: the search starts from it again. */
-        s++;
+        /* Samples s to the start of interval i are in other nodes; the
+         * search starts from interval i again, which may hold the next
+         * one missing. */
+        s = sample_ceil_from (q, iv->start, s + 1);
       s = next_missing (q, u, s, last);
     }
   return TRUE;
@@ -1010,7 +1009,7 @@ node_2d (StrataSht *self, const ShtNode *node, Query2D *q,
 {
   guint32 lo = MAX (q->qmin, node->own_min);
   guint32 hi = MIN (q->qmax, node->own_max);
-  guint n_runs = 0;
+  guint n_runs = 0, n_wanted = 0;
 
   if (node->n_intervals == 0 || lo > hi)
     return TRUE;
@@ -1034,36 +1033,36 @@ node_2d (StrataSht *self, const ShtNode *node, Query2D *q,
       return TRUE;
     }
 
+  /* The rows of the node's quarks that miss an interval at one of its
+   * samples. The block is seldom in the processor's cache, and the runs
+   * are spread over it: they are all asked for before any is read, so
+   * that their loads overlap. */
   memcpy (q->wanted, q->missing + first * q->n_words, q->n_words * sizeof (guint32));
   for (guint64 i = first + 1; i <= last; i++)
     for (guint w = 0; w < q->n_words; w++)
       q->wanted[w] |= q->missing[i * q->n_words + w];
-  /* The block is seldom in the processor's cache, and the runs are spread
-   * over it: ask for them all before reading any, so that their loads
-   * overlap. */
-  for (guint w = 0; w < q->n_words; w++)
-    for (guint32 bits = q->wanted[w]; bits != 0; bits &= bits - 1)
-      {
-        guint32 x = q->quarks[w * 32 + __builtin_ctz (bits)];
-
-        if (x >= lo && x <= hi)
-          _strata_sht_node_prefetch_run (node, x);
-      }
   for (guint w = 0; w < q->n_words; w++)
     for (guint32 bits = q->wanted[w]; bits != 0; bits &= bits - 1)
       {
         guint u = w * 32 + __builtin_ctz (bits);
         guint32 x = q->quarks[u];
-        int r;
 
-        if (x < lo || x > hi)
-          continue;
-        r = _strata_sht_node_run (node, x, &q->runs[n_runs]);
-        if (r < 0)
-          return damaged (self, node, error);
-        if (r > 0)
-          q->run_rows[n_runs++] = u;
+        if (x >= lo && x <= hi)
+          {
+            _strata_sht_node_prefetch_run (node, x);
+            q->run_rows[n_wanted++] = u;
+          }
       }
+  for (guint k = 0; k < n_wanted; k++)
+    {
+      guint u = q->run_rows[k];
+      int r = _strata_sht_node_run (node, q->quarks[u], &q->runs[n_runs]);
+
+      if (r < 0)
+        return damaged (self, node, error);
+      if (r > 0)
+        q->run_rows[n_runs++] = u;
+    }
   for (guint k = 0; k < n_runs; k++)
     {
       guint u = q->run_rows[k];
