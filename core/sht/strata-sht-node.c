@@ -515,64 +515,21 @@ bad_table:
   return NULL;
 }
 
+const guint64 _strata_sht_le_masks[9] = {
+  0, 0xff, 0xffff, 0xffffff, 0xffffffff, G_GUINT64_CONSTANT (0xffffffffff),
+  G_GUINT64_CONSTANT (0xffffffffffff), G_GUINT64_CONSTANT (0xffffffffffffff), G_MAXUINT64,
+};
+
 /* Record counts without a division: n = len / stride for len < 65536
  * and stride ≤ 25 is (len · ⌈2³²/stride⌉) >> 32. */
 #define RECIPROCAL(d) ((G_GUINT64_CONSTANT (1) << 32) / (d) + 1)
-static const guint64 reciprocals[] = {
+const guint64 _strata_sht_reciprocals[26] = {
   0, RECIPROCAL (1), RECIPROCAL (2), RECIPROCAL (3), RECIPROCAL (4), RECIPROCAL (5),
   RECIPROCAL (6), RECIPROCAL (7), RECIPROCAL (8), RECIPROCAL (9), RECIPROCAL (10),
   RECIPROCAL (11), RECIPROCAL (12), RECIPROCAL (13), RECIPROCAL (14), RECIPROCAL (15),
   RECIPROCAL (16), RECIPROCAL (17), RECIPROCAL (18), RECIPROCAL (19), RECIPROCAL (20),
   RECIPROCAL (21), RECIPROCAL (22), RECIPROCAL (23), RECIPROCAL (24), RECIPROCAL (25),
 };
-
-/* Reads the header of @quark's run in a closed node: 1 with @run set, 0
- * if it has none, -1 if the header is damaged. The records themselves are
- * checked as they are read (_strata_sht_run_get()). */
-int
-_strata_sht_node_run (const ShtNode *node,
-                      guint32        quark,
-                      ShtRun        *run)
-{
-  const guint8 *p, *end;
-  guint k, len;
-  guint64 n;
-
-  if (node->n_intervals == 0 || quark < node->own_min || quark > node->own_max)
-    return 0;
-  k = quark - node->own_min;
-  p = node->runs + table_get (node, k);
-  end = node->runs + table_get (node, k + 1);
-  if (p == end)
-    return 0;
-  run->type = p[0] & 7;
-  run->vw = (p[0] >> 3) & 15;
-  run->tw = 0;
-  run->durations = FALSE;
-  run->first_dur = 0;
-  if (p[0] & 0x80)
-    {
-      if (end - p < 2 || p[1] & 0xe0)
-        return -1;
-      run->tw = p[1] & 15;
-      run->durations = (p[1] & 0x10) != 0;
-      p++;
-    }
-  p++;
-  if (run->vw > 8 || run->tw > 9
-      || (run->type > STRATA_SHT_VALUE_STRING && run->type != SHT_RUN_MIXED)
-      || (run->type == SHT_RUN_MIXED ? run->tw == 0 : run->tw > 8)
-      || (!run->durations && !_strata_sht_get_varint (&p, end, &run->first_dur)))
-    return -1;
-  run->stride = node->ew + run->tw + run->vw;
-  len = end - p;
-  n = (len * reciprocals[run->stride]) >> 32;
-  if (n == 0 || n * run->stride != len)
-    return -1;
-  run->n = n;
-  run->rec = p;
-  return 1;
-}
 
 /* The interval of @run holding @t (in the node's range); FALSE if none
  * does, with *damaged set if the run is damaged. */

@@ -143,6 +143,10 @@ typedef struct
   guint8        vw;         /* bytes of a record's value */
   gboolean      durations;  /* the tags are end − start, not gaps */
   guint64       first_dur;  /* with gaps: end − start of the first interval */
+  /* The bits of an end, a tag (up to 8 bytes) and a value */
+  guint64       end_mask;
+  guint64       tag_mask;
+  guint64       value_mask;
 } ShtRun;
 
 #define CHUNK_INTERVALS  4096
@@ -270,9 +274,6 @@ gsize     _strata_sht_node_size        (const ShtNode     *node);
 gboolean  _strata_sht_node_try_add     (ShtNode           *node,
                                         const StrataShtInterval *iv,
                                         gsize              block_size);
-int       _strata_sht_node_run         (const ShtNode     *node,
-                                        guint32            quark,
-                                        ShtRun            *run);
 gboolean  _strata_sht_run_find         (const ShtNode     *node,
                                         const ShtRun      *run,
                                         guint32            quark,
@@ -409,30 +410,88 @@ _strata_sht_get_u64 (const guint8 *p)
   return GUINT64_FROM_LE (v);
 }
 
-/* A little-endian integer of @w bytes (0 to 8) at @p, with 8 bytes
+/* The bits of an integer of w bytes (0 to 8). */
+extern const guint64 _strata_sht_le_masks[9];
+
+/* A little-endian integer of the bytes of @mask at @p, with 8 bytes
  * readable there (SHT_BLOCK_PAD). */
 static inline guint64
-_strata_sht_get_le (const guint8 *p, guint w)
+_strata_sht_get_le (const guint8 *p, guint64 mask)
 {
-  guint64 v = _strata_sht_get_u64 (p);
+  return _strata_sht_get_u64 (p) & mask;
+}
 
-  return w >= 8 ? v : v & ((G_GUINT64_CONSTANT (1) << (8 * w)) - 1);
+extern const guint64 _strata_sht_reciprocals[26];
+
+/* Where run k of a closed node begins, from the runs' start. */
+static inline guint
+_strata_sht_node_table (const ShtNode *node, guint k)
+{
+  return node->table[2 * k] | node->table[2 * k + 1] << 8;
+}
+
+/* Reads the header of @quark's run in a closed node: 1 with @run set, 0
+ * if it has none, -1 if the header is damaged. The records themselves are
+ * checked as they are read (_strata_sht_run_get()). */
+static inline int
+_strata_sht_node_run (const ShtNode *node, guint32 quark, ShtRun *run)
+{
+  const guint8 *p, *end;
+  guint k, len;
+  guint64 n;
+
+  if (node->n_intervals == 0 || quark < node->own_min || quark > node->own_max)
+    return 0;
+  k = quark - node->own_min;
+  p = node->runs + _strata_sht_node_table (node, k);
+  end = node->runs + _strata_sht_node_table (node, k + 1);
+  if (p == end)
+    return 0;
+  run->type = p[0] & 7;
+  run->vw = (p[0] >> 3) & 15;
+  run->tw = 0;
+  run->durations = FALSE;
+  run->first_dur = 0;
+  if (p[0] & 0x80)
+    {
+      if (end - p < 2 || p[1] & 0xe0)
+        return -1;
+      run->tw = p[1] & 15;
+      run->durations = (p[1] & 0x10) != 0;
+      p++;
+    }
+  p++;
+  if (run->vw > 8 || run->tw > 9
+      || (run->type > STRATA_SHT_VALUE_STRING && run->type != SHT_RUN_MIXED)
+      || (run->type == SHT_RUN_MIXED ? run->tw == 0 : run->tw > 8)
+      || (!run->durations && !_strata_sht_get_varint (&p, end, &run->first_dur)))
+    return -1;
+  run->stride = node->ew + run->tw + run->vw;
+  run->end_mask = _strata_sht_le_masks[node->ew];
+  run->tag_mask = _strata_sht_le_masks[MIN (run->tw, 8)];
+  run->value_mask = _strata_sht_le_masks[run->vw];
+  len = end - p;
+  /* n = len / stride, without a division (_strata_sht_reciprocals). */
+  n = (len * _strata_sht_reciprocals[run->stride]) >> 32;
+  if (n == 0 || n * run->stride != len)
+    return -1;
+  run->n = n;
+  run->rec = p;
+  return 1;
 }
 
 /* Starts loading the first bytes of @quark's run in a closed node. */
 static inline void
 _strata_sht_node_prefetch_run (const ShtNode *node, guint32 quark)
 {
-  guint k = quark - node->own_min;
-
-  __builtin_prefetch (node->runs + (node->table[2 * k] | node->table[2 * k + 1] << 8));
+  __builtin_prefetch (node->runs + _strata_sht_node_table (node, quark - node->own_min));
 }
 
 /* Where interval @i of @run ends, from the node's start. */
 static inline guint64
 _strata_sht_run_end (const ShtNode *node, const ShtRun *run, guint i)
 {
-  return _strata_sht_get_le (run->rec + (gsize) i * run->stride, node->ew);
+  return _strata_sht_get_le (run->rec + (gsize) i * run->stride, run->end_mask);
 }
 
 /* The first interval of @run from @i on that ends at @t_off (from the
@@ -469,7 +528,7 @@ _strata_sht_run_get (const ShtNode     *node,
 {
   const guint8 *r = run->rec + (gsize) i * run->stride;
   guint64 span = (guint64) node->end - (guint64) node->start;
-  guint64 e = _strata_sht_get_le (r, node->ew);
+  guint64 e = _strata_sht_get_le (r, run->end_mask);
   guint64 tag, s, v;
   guint8 type = run->type;
 
@@ -484,7 +543,7 @@ _strata_sht_run_get (const ShtNode     *node,
     }
   else
     {
-      tag = _strata_sht_get_le (r, run->tw);
+      tag = _strata_sht_get_le (r, run->tag_mask);
       if (type == SHT_RUN_MIXED)
         {
           type = tag & 7;
@@ -515,7 +574,7 @@ _strata_sht_run_get (const ShtNode     *node,
       s = prev_off + 1 + tag;
     }
 
-  v = _strata_sht_get_le (r, run->vw);
+  v = _strata_sht_get_le (r, run->value_mask);
   memset (&iv->value, 0, sizeof iv->value);
   iv->value.type = type;
   switch (type)

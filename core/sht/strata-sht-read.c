@@ -896,9 +896,16 @@ record_next (Query2D *q, guint u, guint64 a, gint64 end)
     {
       guint64 *row_missing = q->row_missing + u * q->n_row_words;
 
-      for (guint64 i = a; i <= MIN (b, a + 3); i++)
-        q->missing[i * q->n_words + u / 32] &= ~(1u << (u % 32));
       q->used[u * q->n_row_words + a / 64] |= G_GUINT64_CONSTANT (1) << (a % 64);
+      q->missing[a * q->n_words + u / 32] &= ~(1u << (u % 32));
+      if (b == a)
+        {
+          /* Most intervals hold one sample. */
+          row_missing[a / 64] &= ~(G_GUINT64_CONSTANT (1) << (a % 64));
+          return b;
+        }
+      for (guint64 i = a + 1; i <= MIN (b, a + 3); i++)
+        q->missing[i * q->n_words + u / 32] &= ~(1u << (u % 32));
       /* Samples a to b, a word at a time. */
       for (guint64 w = a / 64; w <= b / 64; w++)
         {
@@ -1001,6 +1008,54 @@ run_all_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, guint u
   return TRUE;
 }
 
+/* By samples, in a node holding one sample, @s: the interval at that time
+ * of each of the @n_wanted rows in q->run_rows that miss it. This is most
+ * of the work of a query over a long range (a leaf per sample), where
+ * run_missing_2d() and record_next() do more than needed. */
+static gboolean
+node_one_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint64 s, guint n_wanted,
+             GError **error)
+{
+  gint64 t = sample_time (q, s);
+  guint64 t_off = (guint64) t - (guint64) node->start;
+  /* An interval ending before the next sample holds this one only. */
+  gint64 next = s + 1 < q->n_samples ? sample_time (q, s + 1) : G_MAXINT64;
+
+  for (guint k = 0; k < n_wanted; k++)
+    {
+      guint u = q->run_rows[k];
+      guint32 x = q->quarks[u];
+      StrataShtInterval *iv = q->slots + u * q->n_samples + s;
+      ShtRun run;
+      int r = _strata_sht_node_run (node, x, &run);
+      guint i;
+
+      if (r <= 0)
+        {
+          if (r < 0)
+            return damaged (self, node, error);
+          continue;
+        }
+      i = _strata_sht_run_seek (node, &run, 0, t_off);
+      if (i == run.n)
+        continue;
+      if (!_strata_sht_run_get (node, &run, i, i > 0 ? _strata_sht_run_end (node, &run, i - 1) : 0,
+                                x, iv))
+        return damaged (self, node, error);
+      if (iv->start > t)
+        continue;
+      if (iv->end >= next)
+        record_next (q, u, s, iv->end);
+      else
+        {
+          q->used[u * q->n_row_words + s / 64] |= G_GUINT64_CONSTANT (1) << (s % 64);
+          q->row_missing[u * q->n_row_words + s / 64] &= ~(G_GUINT64_CONSTANT (1) << (s % 64));
+          q->missing[s * q->n_words + u / 32] &= ~(1u << (u % 32));
+        }
+    }
+  return TRUE;
+}
+
 /* The intervals of a closed node that hold its samples, @first to @last;
  * by samples, only for the rows still missing one at one of them. */
 static gboolean
@@ -1053,6 +1108,8 @@ node_2d (StrataSht *self, const ShtNode *node, Query2D *q,
             q->run_rows[n_wanted++] = u;
           }
       }
+  if (first == last)
+    return node_one_2d (self, node, q, first, n_wanted, error);
   for (guint k = 0; k < n_wanted; k++)
     {
       guint u = q->run_rows[k];
