@@ -367,6 +367,16 @@ _strata_sht_node_serialize (const ShtNode *node,
                        _strata_sht_crc32c (0, block + 4, block_size - 4));
 }
 
+/* A buffer for a block that _strata_sht_node_deserialize() takes. */
+guint8 *
+_strata_sht_node_block_new (gsize block_size)
+{
+  guint8 *block = g_malloc (block_size + SHT_BLOCK_PAD);
+
+  memset (block + block_size, 0, SHT_BLOCK_PAD);
+  return block;
+}
+
 static gboolean
 corrupt (GError **error, guint32 seq, const char *what)
 {
@@ -400,21 +410,26 @@ table_get (const ShtNode *node, guint k)
   return node->table[2 * k] | (node->table[2 * k + 1] << 8);
 }
 
-/* Reads a block into a closed node: its header, children and run table,
- * all checked (a checksum can match by chance, and a file is never
- * trusted); the intervals are checked as they are decoded. */
+/* Makes a closed node of a block, which it takes: @block_size bytes and
+ * SHT_BLOCK_PAD more, zeroed (_strata_sht_node_block_new()). Its header,
+ * children and run table are all checked (a checksum can match by chance,
+ * and a file is never trusted); the intervals are checked as they are
+ * read. */
 ShtNode *
-_strata_sht_node_deserialize (const guint8 *block,
-                              gsize         block_size,
-                              guint32       expected_seq,
-                              GError      **error)
+_strata_sht_node_deserialize (guint8   *block,
+                              gsize     block_size,
+                              guint32   expected_seq,
+                              GError  **error)
 {
   ShtNode *node;
   const guint8 *p, *end;
   guint n_children;
 
   if (!_strata_sht_node_check (block, block_size, expected_seq, error))
-    return NULL;
+    {
+      g_free (block);
+      return NULL;
+    }
 
   n_children = block[SHT_NODE_N_CHILDREN] | (block[SHT_NODE_N_CHILDREN + 1] << 8);
   node = _strata_sht_node_new (expected_seq,
@@ -422,9 +437,7 @@ _strata_sht_node_deserialize (const guint8 *block,
                                block[SHT_NODE_KIND],
                                (gint64) _strata_sht_get_u64 (block + SHT_NODE_START),
                                0, 0, 0);
-  node->block = g_malloc (block_size + SHT_BLOCK_PAD);
-  memcpy (node->block, block, block_size);
-  memset (node->block + block_size, 0, SHT_BLOCK_PAD);
+  node->block = block;
   node->block_size = block_size;
   node->end = (gint64) _strata_sht_get_u64 (block + SHT_NODE_END);
   node->min_quark = _strata_sht_get_u32 (block + SHT_NODE_MIN_QUARK);

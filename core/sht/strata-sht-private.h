@@ -283,7 +283,8 @@ gboolean  _strata_sht_run_find         (const ShtNode     *node,
 void      _strata_sht_node_serialize   (const ShtNode     *node,
                                         guint8            *block,
                                         gsize              block_size);
-ShtNode  *_strata_sht_node_deserialize (const guint8      *block,
+guint8   *_strata_sht_node_block_new   (gsize              block_size);
+ShtNode  *_strata_sht_node_deserialize (guint8            *block,
                                         gsize              block_size,
                                         guint32            expected_seq,
                                         GError           **error);

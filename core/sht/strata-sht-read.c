@@ -96,7 +96,7 @@ get_node (StrataSht *self, const ShtGroup *g, guint32 seq, GError **error)
   self->cache_misses++;
   g_mutex_unlock (&self->cache_lock);
 
-  block = g_malloc (self->block_size);
+  block = _strata_sht_node_block_new (self->block_size);
   if (!read_all (self->fd, block, self->block_size,
                  (guint64) self->block_size * (1 + (guint64) seq), &n_read))
     {
@@ -111,7 +111,7 @@ get_node (StrataSht *self, const ShtGroup *g, guint32 seq, GError **error)
                    "State history %s is truncated: node %u is incomplete", self->path, seq);
       return NULL;
     }
-  node = _strata_sht_node_deserialize (block, self->block_size, seq, error);
+  node = _strata_sht_node_deserialize (g_steal_pointer (&block), self->block_size, seq, error);
   if (node == NULL)
     {
       g_prefix_error (error, "State history %s is damaged: ", self->path);
