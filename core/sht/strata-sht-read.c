@@ -755,9 +755,17 @@ typedef struct
  * By samples (the usual case: samples × rows not too many), each sample
  * of each row gets the one interval that holds it, found in the lowest
  * node that has it: a node's own intervals are read after its children's,
- * only for the rows and samples still missing one. A row's intervals go
+ * only for the rows and samples still missing one.
+ *
+ * When the samples are far apart for the rows' data (dense: about one
+ * interval per sample, as over a long range), a row's intervals go
  * straight into its result, at the index of the first sample they hold,
- * and are packed at the end.
+ * and are packed at the end. Otherwise (sparse: intervals holding many
+ * samples each) they are kept in the order they are found, each one's
+ * index at the first sample it holds: a few intervals per page spread
+ * over the rows' room for one interval per sample would touch it all,
+ * and memory new to the process costs a page fault per page (2 ms of a
+ * first zoomed-in query).
  *
  * Otherwise (a resolution far below the data's), every interval holding
  * a sample is kept, and the rows are sorted. */
@@ -773,10 +781,15 @@ typedef struct
   guint32  *quarks;       /* row → quark */
   guint     n_unique;
 
-  /* By samples: row u's interval holding sample s first is at
-   * slots[u · n_samples + s]. */
+  /* By samples, dense: row u's interval holding sample s first is at
+   * slots[u · n_samples + s]. Sparse: row u's intervals are at
+   * slots[u · n_samples], in the order they were found, and the index of
+   * the one holding sample s first is at cells[u · n_samples + s]. */
   gboolean  by_sample;
+  gboolean  dense;
   StrataShtInterval *slots;
+  guint    *found_len;
+  guint32  *cells;
   gsize     n_row_words;  /* 64-bit words of a row's bitmaps */
   guint64  *used;         /* per row: samples where an interval starts */
   guint64  *row_missing;  /* per row: samples without an interval */
@@ -875,7 +888,7 @@ record_slot (Query2D *q, guint u, guint64 s)
   ShtFound *row;
 
   if (q->by_sample)
-    return q->slots + u * q->n_samples + s;
+    return q->slots + u * q->n_samples + (q->dense ? s : q->found_len[u]);
   row = &q->found[u];
   if (G_UNLIKELY (row->len == row->alloc))
     {
@@ -896,6 +909,8 @@ record_next (Query2D *q, guint u, guint64 a, gint64 end)
     {
       guint64 *row_missing = q->row_missing + u * q->n_row_words;
 
+      if (!q->dense)
+        q->cells[u * q->n_samples + a] = q->found_len[u]++;
       q->used[u * q->n_row_words + a / 64] |= G_GUINT64_CONSTANT (1) << (a % 64);
       q->missing[a * q->n_words + u / 32] &= ~(1u << (u % 32));
       if (b == a)
@@ -1025,7 +1040,7 @@ node_one_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint64 s, guint 
     {
       guint u = q->run_rows[k];
       guint32 x = q->quarks[u];
-      StrataShtInterval *iv = q->slots + u * q->n_samples + s;
+      StrataShtInterval *iv = record_slot (q, u, s);
       ShtRun run;
       int r = _strata_sht_node_run (node, x, &run);
       guint i;
@@ -1044,7 +1059,7 @@ node_one_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint64 s, guint 
         return damaged (self, node, error);
       if (iv->start > t)
         continue;
-      if (iv->end >= next)
+      if (iv->end >= next || !q->dense)
         record_next (q, u, s, iv->end);
       else
         {
@@ -1212,7 +1227,26 @@ finish_2d (Query2D *q, StrataShtRange *range)
   gsize n = 0;
 
   range->row_start = g_new (gsize, q->n_unique + 1);
-  if (q->by_sample)
+  if (q->by_sample && !q->dense)
+    {
+      for (gsize w = 0; w < q->n_unique * q->n_row_words; w++)
+        n += __builtin_popcountll (q->used[w]);
+      range->intervals = g_new (StrataShtInterval, MAX (n, 1));
+      n = 0;
+      for (guint u = 0; u < q->n_unique; u++)
+        {
+          const guint64 *used = q->used + u * q->n_row_words;
+          const guint32 *cells = q->cells + u * q->n_samples;
+          const StrataShtInterval *found = q->slots + u * q->n_samples;
+
+          range->row_start[u] = n;
+          for (gsize w = 0; w < q->n_row_words; w++)
+            for (guint64 bits = used[w]; bits != 0; bits &= bits - 1)
+              range->intervals[n++] = found[cells[w * 64 + __builtin_ctzll (bits)]];
+          mark_hidden (range->intervals + range->row_start[u], n - range->row_start[u], q->t1);
+        }
+    }
+  else if (q->by_sample)
     {
       /* Packed in place: each interval moves to a lower index, or
        * stays. */
@@ -1256,6 +1290,46 @@ finish_2d (Query2D *q, StrataShtRange *range)
         }
     }
   range->row_start[q->n_unique] = n;
+}
+
+/* tree_lock held. Whether the rows of @q will find about one interval per
+ * sample (dense) rather than intervals holding many samples each: from the
+ * leaf holding the range's start in the tree of the first quark asked for,
+ * its intervals per quark and per step. A guess, which only decides where
+ * intervals are kept; an error is left to the query. */
+static gboolean
+expect_dense (StrataSht *self, const Query2D *q)
+{
+  const ShtGroup *g;
+  guint32 seq = 0;
+
+  g = group_tree (self, q->qmin / self->group_size, &seq);
+  while (g != NULL)
+    {
+      ShtNode *node = get_node (self, g, seq, NULL);
+      int c;
+
+      if (node == NULL || node->block == NULL)
+        {
+          /* Being written: too early to tell. */
+          g_clear_pointer (&node, _strata_sht_node_unref);
+          break;
+        }
+      c = child_at (node, q->t0);
+      if (node->n_children == 0 || c < 0)
+        {
+          double span = (double) ((guint64) node->end - (guint64) node->start) + 1;
+          gboolean dense = node->n_intervals == 0
+                           || node->n_intervals / (double) (node->own_max - node->own_min + 1)
+                              * (double) q->res / span >= 0.5;
+
+          _strata_sht_node_unref (node);
+          return dense;
+        }
+      seq = node->children[c].seq;
+      _strata_sht_node_unref (node);
+    }
+  return TRUE;
 }
 
 /**
@@ -1351,7 +1425,13 @@ strata_sht_query_2d (StrataSht      *self,
     {
       gsize n_row_words = (q.n_samples + 63) / 64;
 
+      q.dense = expect_dense (self, &q);
       q.slots = g_new (StrataShtInterval, q.n_unique * q.n_samples);
+      if (!q.dense)
+        {
+          q.found_len = g_new0 (guint, q.n_unique);
+          q.cells = g_new (guint32, q.n_unique * q.n_samples);
+        }
       q.n_row_words = n_row_words;
       q.used = g_new0 (guint64, q.n_unique * n_row_words);
       q.row_missing = g_new (guint64, q.n_unique * n_row_words);
@@ -1410,6 +1490,9 @@ strata_sht_query_2d (StrataSht      *self,
 
   finish_2d (&q, range);
   g_free (q.found);
+  g_free (q.slots);
+  g_free (q.found_len);
+  g_free (q.cells);
   g_free (q.used);
   g_free (q.row_missing);
   g_free (q.missing);
