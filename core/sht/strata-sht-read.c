@@ -1284,7 +1284,8 @@ finish_2d (Query2D *q, StrataShtRange *range)
           g_qsort_with_data (row->iv, row->len, sizeof (StrataShtInterval), compare_start, NULL);
           mark_hidden (row->iv, row->len, q->t1);
           range->row_start[u] = n;
-          memcpy (range->intervals + n, row->iv, row->len * sizeof (StrataShtInterval));
+          if (row->len > 0)
+            memcpy (range->intervals + n, row->iv, row->len * sizeof (StrataShtInterval));
           n += row->len;
           g_clear_pointer (&row->iv, g_free);
         }
