@@ -954,14 +954,15 @@ record (Query2D *q, const StrataShtInterval *iv)
     }
 }
 
-/* By samples: the intervals of @run (of quark @x, row @u) in @node that
- * hold the samples from @first to @last (all in the node) that the row
- * still misses. A binary search finds the interval of each. */
+/* The intervals of @run (of quark @x, row @u) in @node that hold a
+ * sample from @first to @last (all in the node): by samples, those the
+ * row still misses; otherwise all. A binary search finds the interval of
+ * each sample looked for. */
 static gboolean
-run_missing_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, guint u,
-                const ShtRun *run, guint64 first, guint64 last, GError **error)
+run_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, guint u,
+        const ShtRun *run, guint64 first, guint64 last, GError **error)
 {
-  guint64 s = next_missing (q, u, first, last);
+  guint64 s = q->by_sample ? next_missing (q, u, first, last) : first;
   guint i = 0;
 
   while (s <= last)
@@ -981,44 +982,12 @@ run_missing_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, gui
           i++;
         }
       else
-        /* Samples s to the start of interval i are in other nodes; the
-         * search starts from interval i again, which may hold the next
-         * one missing. */
+        /* No interval of this run holds the samples from s to the start
+         * of interval i; the search starts from it again, which may hold
+         * the next one. */
         s = sample_ceil_from (q, iv->start, s + 1);
-      s = next_missing (q, u, s, last);
-    }
-  return TRUE;
-}
-
-/* Otherwise: every interval of @run that holds a sample from @first to
- * @last. */
-static gboolean
-run_all_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, guint u,
-            const ShtRun *run, guint64 first, guint64 last, GError **error)
-{
-  guint64 s = first;
-  guint i = 0;
-
-  while (s <= last)
-    {
-      gint64 t = sample_time (q, s);
-      StrataShtInterval *iv = record_slot (q, u, s);
-
-      i = _strata_sht_run_seek (node, run, i, (guint64) t - (guint64) node->start);
-      if (i == run->n)
-        break;
-      if (!_strata_sht_run_get (node, run, i, i > 0 ? _strata_sht_run_end (node, run, i - 1) : 0,
-                                x, iv))
-        return damaged (self, node, error);
-      i++;
-      if (iv->start > t)
-        {
-          /* On to the first sample of this interval, if it holds one. */
-          s = sample_ceil_from (q, iv->start, s + 1);
-          if (s > last || sample_time (q, s) > iv->end)
-            continue;
-        }
-      s = record_next (q, u, s, iv->end) + 1;
+      if (q->by_sample)
+        s = next_missing (q, u, s, last);
     }
   return TRUE;
 }
@@ -1026,7 +995,7 @@ run_all_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, guint u
 /* By samples, in a node holding one sample, @s: the interval at that time
  * of each of the @n_wanted rows in q->run_rows that miss it. This is most
  * of the work of a query over a long range (a leaf per sample), where
- * run_missing_2d() and record_next() do more than needed. */
+ * run_2d() and record_next() do more than needed. */
 static gboolean
 node_one_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint64 s, guint n_wanted,
              GError **error)
@@ -1096,8 +1065,8 @@ node_2d (StrataSht *self, const ShtNode *node, Query2D *q,
           r = _strata_sht_node_run (node, x, &run);
           if (r < 0)
             return damaged (self, node, error);
-          if (r > 0 && !run_all_2d (self, node, q, x, q->rowmap[x - q->qmin], &run,
-                                    first, last, error))
+          if (r > 0 && !run_2d (self, node, q, x, q->rowmap[x - q->qmin], &run,
+                                first, last, error))
             return FALSE;
         }
       return TRUE;
@@ -1139,7 +1108,7 @@ node_2d (StrataSht *self, const ShtNode *node, Query2D *q,
     {
       guint u = q->run_rows[k];
 
-      if (!run_missing_2d (self, node, q, q->quarks[u], u, &q->runs[k], first, last, error))
+      if (!run_2d (self, node, q, q->quarks[u], u, &q->runs[k], first, last, error))
         return FALSE;
     }
   return TRUE;
