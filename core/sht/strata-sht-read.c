@@ -757,18 +757,18 @@ typedef struct
  * node that has it: a node's own intervals are read after its children's,
  * only for the rows and samples still missing one.
  *
- * When the samples are far apart for the rows' data (dense: about one
+ * Dense, when the samples are far apart for the rows' data (about one
  * interval per sample, as over a long range), a row's intervals go
  * straight into its result, at the index of the first sample they hold,
- * and are packed at the end. Otherwise (sparse: intervals holding many
- * samples each) they are kept in the order they are found, each one's
- * index at the first sample it holds: a few intervals per page spread
- * over the rows' room for one interval per sample would touch it all,
- * and memory new to the process costs a page fault per page (2 ms of a
- * first zoomed-in query).
+ * and are packed at the end. Sparse, when intervals hold many samples
+ * each, they are kept in the order they are found, each one's index at
+ * the first sample it holds: a few intervals per page spread over the
+ * rows' room for one interval per sample would touch it all, and memory
+ * new to the process costs a page fault per page (2 ms of a first
+ * zoomed-in query).
  *
- * Otherwise (a resolution far below the data's), every interval holding
- * a sample is kept, and the rows are sorted. */
+ * With too many samples for that (a resolution far below the data's),
+ * every interval holding a sample is kept, and the rows are sorted. */
 typedef struct
 {
   gint64    t0;
@@ -1233,7 +1233,7 @@ finish_2d (Query2D *q, StrataShtRange *range)
       /* Rows of long intervals would keep memory they do not use. */
       if (n < q->n_unique * q->n_samples / 2)
         {
-          range->intervals = g_memdup2 (q->slots, n * sizeof (StrataShtInterval));
+          range->intervals = g_memdup2 (q->slots, MAX (n, 1) * sizeof (StrataShtInterval));
           g_free (q->slots);
         }
       else
