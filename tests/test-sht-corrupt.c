@@ -20,7 +20,8 @@
  * The header fields are read here from FORMAT.md's layout, not through
  * the implementation; only the checksum function is borrowed, to rewrite
  * a version field with a valid header checksum, so that the version check
- * is reached.
+ * is reached, and to damage the runs of intervals inside nodes behind a
+ * valid node checksum, so that the checks of the queries are reached.
  */
 
 #define ANALYSIS_VERSION 3
@@ -41,6 +42,16 @@
 #define H_STR_LENGTH     104
 #define H_FILE_LENGTH    120
 #define H_CRC            128
+
+/* Node header offsets (FORMAT.md) */
+#define N_CRC               0
+#define N_N_CHILDREN        6
+#define N_START            16
+#define N_END              24
+#define N_N_INTERVALS      40
+#define N_PAYLOAD          44
+#define N_HEADER_SIZE      48
+#define N_RUN_ROUNDS      120
 
 static char   *suite_dir;
 static char   *good_path;
@@ -410,7 +421,7 @@ test_sections (void)
 static void
 test_versions (void)
 {
-  static const guint32 formats[] = { 0, 2, G_MAXUINT32 };
+  static const guint32 formats[] = { 0, 1, 3, G_MAXUINT32 };
   g_autofree char *copy = write_copy ("copy.sht", good, good_len);
 
   /* The checksum is right: only the version is wrong */
@@ -577,6 +588,177 @@ test_rebuild (void)
 /* Random damage: any answer but a crash. An open that succeeds (the bytes
  * were in the header block's padding, which no checksum covers) must
  * answer as the intact file. */
+static gboolean
+get_varint (const guint8 **p, const guint8 *end, guint64 *v)
+{
+  guint shift = 0;
+
+  *v = 0;
+  while (*p < end && shift < 64)
+    {
+      guint8 b = *(*p)++;
+
+      *v |= (guint64) (b & 0x7f) << shift;
+      if (!(b & 0x80))
+        return TRUE;
+      shift += 7;
+    }
+  return FALSE;
+}
+
+/* Where a node's runs are (FORMAT.md): its quarks own_min … own_min +
+ * range − 1, the offset in the node of the table of where their runs
+ * begin, and of the runs. FALSE for a node without intervals. */
+static gboolean
+node_runs (const guint8 *node, guint64 *own_min, guint64 *range, gsize *table, gsize *runs)
+{
+  const guint8 *p = node + N_HEADER_SIZE;
+  const guint8 *end = p + get_u32 (node, N_PAYLOAD);
+  guint n_children = node[N_N_CHILDREN] | node[N_N_CHILDREN + 1] << 8;
+
+  if (get_u32 (node, N_N_INTERVALS) == 0)
+    return FALSE;
+  for (guint i = 0; i < n_children * 5; i++)
+    {
+      guint64 v;
+      g_assert_true (get_varint (&p, end, &v));
+    }
+  g_assert_true (get_varint (&p, end, own_min));
+  g_assert_true (get_varint (&p, end, range));
+  p++;   /* the width of the ends */
+  *table = p - node;
+  *runs = *table + 2 * (*range + 1);
+  return TRUE;
+}
+
+static guint
+table_entry (const guint8 *node, gsize table, guint64 k)
+{
+  return node[table + 2 * k] | node[table + 2 * k + 1] << 8;
+}
+
+/* A 2D query over @node's range at every nanosecond for one quark, which
+ * reads the node's run of it, and single and full queries in that range;
+ * each may fail with STRATA_SHT_ERROR_CORRUPT, but only that. Returns
+ * whether the 2D query did. */
+static gboolean
+query_node (StrataSht *sht, const guint8 *node, guint32 quark, GRand *rand)
+{
+  gint64 start = (gint64) get_u64 (node, N_START);
+  gint64 end = (gint64) get_u64 (node, N_END);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StrataShtRange) range = NULL;
+  gboolean failed;
+
+  range = strata_sht_query_2d (sht, &quark, 1, start, end, 1, &error);
+  failed = range == NULL;
+  if (failed)
+    g_assert_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_CORRUPT);
+  g_clear_error (&error);
+
+  for (guint i = 0; i < 20; i++)
+    {
+      gint64 t = start + (gint64) (g_rand_double (rand) * (end - start + 1));
+      StrataShtInterval iv;
+      g_autoptr(GArray) full = NULL;
+
+      if (!strata_sht_query_single (sht, quark, t, &iv, &error))
+        g_assert_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_CORRUPT);
+      g_clear_error (&error);
+      full = strata_sht_query_full (sht, t, &error);
+      if (full == NULL)
+        g_assert_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_CORRUPT);
+      g_clear_error (&error);
+    }
+  return failed;
+}
+
+/* Damage inside the runs of intervals, behind a node checksum made valid
+ * again: the file opens, and the queries must tell the damage (a run
+ * header or table no valid writer makes), or at least not crash nor read
+ * outside the block (random bytes of the records may still decode to
+ * intervals). */
+static void
+test_runs (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
+  guint n_detected = 0, n_rounds = 0;
+
+  while (n_rounds < N_RUN_ROUNDS)
+    {
+      g_autofree guint8 *data = g_memdup2 (good, good_len);
+      g_autofree char *path = NULL;
+      g_autofree char *what = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(StrataSht) sht = NULL;
+      guint64 seq = g_rand_int_range (rand, 0, n_nodes ());
+      guint8 *node = data + node_offset (seq);
+      guint64 own_min, range, k;
+      gsize table, runs, run, run_end;
+      gboolean must_fail = TRUE;
+
+      if (!node_runs (node, &own_min, &range, &table, &runs))
+        continue;
+      k = g_rand_int_range (rand, 0, range);
+      run = runs + table_entry (node, table, k);
+      run_end = runs + table_entry (node, table, k + 1);
+      if (run == run_end)
+        continue;
+
+      switch (n_rounds % 6)
+        {
+        case 0:
+          what = g_strdup ("a run of no type");
+          node[run] = (node[run] & ~7) | (5 + g_rand_int_range (rand, 0, 2));
+          break;
+        case 1:
+          what = g_strdup ("values wider than 8 bytes");
+          node[run] = (node[run] & 0x87) | (9 + g_rand_int_range (rand, 0, 7)) << 3;
+          break;
+        case 2:
+          what = g_strdup ("the table out of order");
+          node[table + 2 * k] = 0xff;
+          node[table + 2 * k + 1] = 0xff;
+          break;
+        case 3:
+          what = g_strdup ("ends 0 bytes wide");
+          node[table - 1] = 0;
+          break;
+        case 4:
+          what = g_strdup ("a run one byte short");
+          {
+            guint e = table_entry (node, table, k + 1) - 1;
+
+            /* The next run starts one byte early. Either may still read
+             * as records: any answer will do. */
+            node[table + 2 * (k + 1)] = e & 0xff;
+            node[table + 2 * (k + 1) + 1] = e >> 8;
+            must_fail = FALSE;
+          }
+          break;
+        default:
+          what = g_strdup ("random bytes in a run");
+          for (guint i = 0; i < 3; i++)
+            node[run + g_rand_int_range (rand, 0, run_end - run)] ^= 1 + g_rand_int_range (rand, 0, 255);
+          must_fail = FALSE;
+          break;
+        }
+      put_u32 (node, N_CRC, _strata_sht_crc32c (0, node + 4, BLOCK_SIZE - 4));
+
+      path = write_copy ("runs.sht", data, good_len);
+      sht = strata_sht_open (path, ANALYSIS_VERSION, 64 * 1024, &error);
+      g_assert_no_error (error);
+      if (query_node (sht, node, own_min + k, rand))
+        n_detected++;
+      else if (must_fail)
+        g_error ("node %" G_GUINT64_FORMAT ", quark %" G_GUINT64_FORMAT ": %s was not detected",
+                 seq, own_min + k, what);
+      g_unlink (path);
+      n_rounds++;
+    }
+  g_test_message ("%u of %u damaged runs detected", n_detected, n_rounds);
+}
+
 static void
 test_random_damage (void)
 {
@@ -664,6 +846,7 @@ static const Test tests[] = {
   { "versions", test_versions },
   { "unfinished", test_unfinished },
   { "rebuild", test_rebuild },
+  { "runs", test_runs },
   { "random-damage", test_random_damage },
 };
 

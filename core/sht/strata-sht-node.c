@@ -8,20 +8,25 @@
 /* Nodes: their memory forms, and their encoding in one block (FORMAT.md).
  *
  * A block holds its intervals grouped by quark, behind a table of where
- * each quark's run begins, so that a query decodes only the quarks it asks
- * for. In a run, each interval is
- *   varint         end − end of the previous interval of the run
- *                  (the node's start for the first)
- *   varint         (end − start) << 3 | value type, or 7 then the type
- *                  byte and end − start when that does not fit
- *   value          int32/int64: zigzag varint; double: 8 bytes LE;
- *                  string: varint id; null: nothing
- * which is 4–8 bytes for the typical kernel state change. Time arithmetic
- * is done on unsigned 64-bit integers, where wrapping is defined, so that
- * any pair of int64 times round-trips. */
-
-#define DURATION_ESCAPE 7
-#define DURATION_MAX    ((G_GUINT64_CONSTANT (1) << 61) - 1)
+ * each quark's run begins, so that a query reads only the quarks it asks
+ * for. A run is an array of fixed-size records, so that a query finds the
+ * interval holding a time by a binary search on their ends instead of
+ * decoding the run up to it; each record is
+ *   end − node start      ew bytes (the node's width)
+ *   tag                   tw bytes: start − previous end − 1 (the gap), or
+ *                         end − start (the duration), whichever is smaller
+ *                         for the run; shifted left by 3 with the value's
+ *                         type in the low bits when the run's values are
+ *                         not all of one type
+ *   value                 vw bytes: zigzag int32/int64, double bits,
+ *                         string id; nothing for null
+ * with the widths the smallest the run needs. In a leaf, the intervals of
+ * one quark mostly follow each other: the gaps are 0 and take no byte, so
+ * that the typical kernel state change takes 3 or 4 bytes. In a core node
+ * they are those crossing the children's boundaries, far apart: their
+ * durations are smaller than the gaps. Time arithmetic is done on unsigned 64-bit
+ * integers, where wrapping is defined, so that any pair of int64 times
+ * round-trips. */
 
 ShtNode *
 _strata_sht_node_new (guint32 seq,
@@ -48,11 +53,7 @@ _strata_sht_node_new (guint32 seq,
   node->qbase = qbase;
   node->group_size = group_size;
   if (group_size > 0)
-    {
-      node->qlast = g_new (gint64, group_size);
-      for (guint i = 0; i < group_size; i++)
-        node->qlast[i] = start;
-    }
+    node->stats = g_new0 (ShtRunStat, group_size);
   if (kind == SHT_NODE_CORE && max_children > 0)
     node->children = g_new0 (ShtChild, max_children);
   return node;
@@ -72,7 +73,7 @@ _strata_sht_node_unref (ShtNode *node)
     return;
   g_free (node->intervals);
   g_free (node->children);
-  g_free (node->qlast);
+  g_free (node->stats);
   g_free (node->block);
   g_free (node);
 }
@@ -83,40 +84,113 @@ _strata_sht_node_mem_size (const ShtNode *node)
   return sizeof (ShtNode)
          + node->intervals_alloc * sizeof (StrataShtInterval)
          + node->n_children * sizeof (ShtChild)
-         + (node->block ? node->block_size : 0);
+         + (node->block ? node->block_size + SHT_BLOCK_PAD : 0);
 }
 
-static guint
-value_size (const StrataShtValue *v)
+/* Bits of @v, 0 for 0. */
+static inline guint
+bit_length (guint64 v)
+{
+  return v == 0 ? 0 : 64 - __builtin_clzll (v);
+}
+
+static inline guint
+byte_length (guint64 v)
+{
+  return (bit_length (v) + 7) / 8;
+}
+
+static guint64
+value_bits (const StrataShtValue *v)
 {
   switch (v->type)
     {
     case STRATA_SHT_VALUE_INT32:
-      return _strata_sht_varint_size (_strata_sht_zigzag (v->u.i32));
+      return _strata_sht_zigzag (v->u.i32);
     case STRATA_SHT_VALUE_INT64:
-      return _strata_sht_varint_size (_strata_sht_zigzag (v->u.i64));
+      return _strata_sht_zigzag (v->u.i64);
     case STRATA_SHT_VALUE_DOUBLE:
-      return 8;
+      {
+        guint64 bits;
+        memcpy (&bits, &v->u.d, 8);
+        return bits;
+      }
     case STRATA_SHT_VALUE_STRING:
-      return _strata_sht_varint_size (v->u.str);
+      return v->u.str;
     default:
       return 0;
     }
 }
 
-static guint
-interval_size (const StrataShtInterval *iv, gint64 prev_end)
+static inline guint
+value_width (const StrataShtValue *v)
 {
-  guint64 duration = (guint64) iv->end - (guint64) iv->start;
-  guint n = _strata_sht_varint_size ((guint64) iv->end - (guint64) prev_end);
-
-  if (duration <= DURATION_MAX)
-    n += _strata_sht_varint_size (duration << 3 | iv->value.type);
-  else
-    n += 2 + _strata_sht_varint_size (duration);
-  return n + value_size (&iv->value);
+  /* A double keeps its 8 bytes: the reader checks it. */
+  return v->type == STRATA_SHT_VALUE_DOUBLE ? 8 : byte_length (value_bits (v));
 }
 
+/* The bytes of a tag of @bits bits, and the type. */
+static inline guint
+tag_width (const ShtRunStat *st, guint bits)
+{
+  return st->type == SHT_RUN_MIXED ? (bits + 3 + 7) / 8 : (bits + 7) / 8;
+}
+
+static inline guint
+ends_width (guint64 max_end)
+{
+  return MAX (1, byte_length (max_end));
+}
+
+/* A run's bytes but for its ends, with gaps: a layout byte (two if the
+ * tags take any), the first duration, the tags and values. */
+static inline gsize
+run_cost_gaps (const ShtRunStat *st)
+{
+  guint tw = tag_width (st, st->gap_bits);
+
+  return (tw > 0 ? 2 : 1) + _strata_sht_varint_size (st->first_dur)
+         + (gsize) st->n * (tw + st->vw);
+}
+
+/* With durations: two layout bytes, the tags and values. */
+static inline gsize
+run_cost_durations (const ShtRunStat *st)
+{
+  return 2 + (gsize) st->n * (tag_width (st, st->dur_bits) + st->vw);
+}
+
+static inline gsize
+run_cost (const ShtRunStat *st)
+{
+  if (st->n == 0)
+    return 0;
+  return MIN (run_cost_gaps (st), run_cost_durations (st));
+}
+
+static inline void
+stat_add (ShtRunStat *st, const StrataShtInterval *iv)
+{
+  guint64 duration = (guint64) iv->end - (guint64) iv->start;
+
+  if (st->n == 0)
+    {
+      st->first_dur = duration;
+      st->type = iv->value.type;
+    }
+  else
+    {
+      st->gap_bits = MAX (st->gap_bits, bit_length ((guint64) iv->start - (guint64) st->last - 1));
+      if (st->type != iv->value.type)
+        st->type = SHT_RUN_MIXED;
+    }
+  st->dur_bits = MAX (st->dur_bits, bit_length (duration));
+  st->vw = MAX (st->vw, value_width (&iv->value));
+  st->last = iv->end;
+  st->n++;
+}
+
+/* The run table: its range, the width of the ends, the offsets. */
 static gsize
 table_size (guint32 own_min, guint32 own_max)
 {
@@ -124,6 +198,7 @@ table_size (guint32 own_min, guint32 own_max)
     return 0;
   return _strata_sht_varint_size (own_min)
          + _strata_sht_varint_size (own_max - own_min + 1)
+         + 1
          + 2 * ((gsize) own_max - own_min + 2);
 }
 
@@ -131,35 +206,46 @@ table_size (guint32 own_min, guint32 own_max)
 gsize
 _strata_sht_node_size (const ShtNode *node)
 {
-  return node->used + node->ibytes + table_size (node->own_min, node->own_max);
-}
-
-gsize
-_strata_sht_node_size_with (const ShtNode           *node,
-                            const StrataShtInterval *iv)
-{
-  g_assert (iv->quark >= node->qbase && iv->quark - node->qbase < node->group_size);
   return node->used + node->ibytes
-         + interval_size (iv, node->qlast[iv->quark - node->qbase])
-         + table_size (MIN (node->own_min, iv->quark), MAX (node->own_max, iv->quark));
+         + (node->n_intervals > 0 ? node->n_intervals * ends_width (node->max_end) : 0)
+         + table_size (node->own_min, node->own_max);
 }
 
-/* The caller has checked that the interval fits. A quark's intervals
- * arrive in time order: its ongoing state only moves forwards. */
-void
-_strata_sht_node_add (ShtNode                 *node,
-                      const StrataShtInterval *iv)
+/* Adds @iv to an open node if the block still holds it once encoded. A
+ * quark's intervals arrive in time order: its ongoing state only moves
+ * forwards. */
+gboolean
+_strata_sht_node_try_add (ShtNode                 *node,
+                          const StrataShtInterval *iv,
+                          gsize                    block_size)
 {
-  gint64 *last = &node->qlast[iv->quark - node->qbase];
+  ShtRunStat *st;
+  ShtRunStat next;
+  guint64 max_end;
+  gsize ibytes, size;
 
-  g_assert (iv->end >= *last && iv->start >= node->start);
+  g_assert (iv->quark >= node->qbase && iv->quark - node->qbase < node->group_size);
+  st = &node->stats[iv->quark - node->qbase];
+  g_assert (iv->start >= node->start && iv->end >= iv->start);
+  g_assert (st->n == 0 || iv->start > st->last);
+
+  next = *st;
+  stat_add (&next, iv);
+  max_end = MAX (node->max_end, (guint64) iv->end - (guint64) node->start);
+  ibytes = node->ibytes - run_cost (st) + run_cost (&next);
+  size = node->used + ibytes + (gsize) (node->n_intervals + 1) * ends_width (max_end)
+         + table_size (MIN (node->own_min, iv->quark), MAX (node->own_max, iv->quark));
+  if (size > block_size)
+    return FALSE;
+
+  *st = next;
+  node->ibytes = ibytes;
+  node->max_end = max_end;
   if (node->n_intervals == node->intervals_alloc)
     {
       node->intervals_alloc = MAX (64, node->intervals_alloc * 2);
       node->intervals = g_renew (StrataShtInterval, node->intervals, node->intervals_alloc);
     }
-  node->ibytes += interval_size (iv, *last);
-  *last = iv->end;
   node->intervals[node->n_intervals] = *iv;
   node->intervals[node->n_intervals].flags = 0;
   node->n_intervals++;
@@ -167,45 +253,15 @@ _strata_sht_node_add (ShtNode                 *node,
   node->own_max = MAX (node->own_max, iv->quark);
   node->min_quark = MIN (node->min_quark, iv->quark);
   node->max_quark = MAX (node->max_quark, iv->quark);
+  return TRUE;
 }
 
-static guint8 *
-put_interval (guint8 *p, const StrataShtInterval *iv, gint64 prev_end)
+static inline guint8 *
+put_le (guint8 *p, guint64 v, guint w)
 {
-  guint64 duration = (guint64) iv->end - (guint64) iv->start;
-
-  p = _strata_sht_put_varint (p, (guint64) iv->end - (guint64) prev_end);
-  if (duration <= DURATION_MAX)
-    p = _strata_sht_put_varint (p, duration << 3 | iv->value.type);
-  else
-    {
-      *p++ = DURATION_ESCAPE;
-      *p++ = iv->value.type;
-      p = _strata_sht_put_varint (p, duration);
-    }
-  switch (iv->value.type)
-    {
-    case STRATA_SHT_VALUE_INT32:
-      p = _strata_sht_put_varint (p, _strata_sht_zigzag (iv->value.u.i32));
-      break;
-    case STRATA_SHT_VALUE_INT64:
-      p = _strata_sht_put_varint (p, _strata_sht_zigzag (iv->value.u.i64));
-      break;
-    case STRATA_SHT_VALUE_DOUBLE:
-      {
-        guint64 bits;
-        memcpy (&bits, &iv->value.u.d, 8);
-        _strata_sht_put_u64 (p, bits);
-        p += 8;
-      }
-      break;
-    case STRATA_SHT_VALUE_STRING:
-      p = _strata_sht_put_varint (p, iv->value.u.str);
-      break;
-    default:
-      break;
-    }
-  return p;
+  for (guint i = 0; i < w; i++)
+    p[i] = (guint8) (v >> (8 * i));
+  return p + w;
 }
 
 /* Writes an open node (its end set) into a block. */
@@ -253,31 +309,72 @@ _strata_sht_node_serialize (const ShtNode *node,
       for (guint i = 0; i < node->n_intervals; i++)
         order[start[node->intervals[i].quark - node->own_min]++] = i;
 
+      guint ew = ends_width (node->max_end);
+
       p = _strata_sht_put_varint (p, node->own_min);
       p = _strata_sht_put_varint (p, range);
+      *p++ = ew;
       table = p;
       runs = table + 2 * (range + 1);
       p = runs;
       for (guint k = 0, i = 0; k < range; k++)
         {
-          gint64 prev_end = node->start;
+          const ShtRunStat *st = &node->stats[node->own_min + k - node->qbase];
+          gboolean durations;
+          guint tw;
+          guint64 prev_end = 0;
 
           table[2 * k] = (p - runs) & 0xff;
           table[2 * k + 1] = ((p - runs) >> 8) & 0xff;
-          for (; i < node->n_intervals && node->intervals[order[i]].quark == node->own_min + k; i++)
+          if (st->n == 0)
+            continue;
+          /* As run_cost() counted it. */
+          durations = run_cost_durations (st) < run_cost_gaps (st);
+          tw = tag_width (st, durations ? st->dur_bits : st->gap_bits);
+          *p++ = st->type | st->vw << 3 | (tw > 0 || durations ? 0x80 : 0);
+          if (tw > 0 || durations)
+            *p++ = tw | (durations ? 0x10 : 0);
+          if (!durations)
+            p = _strata_sht_put_varint (p, st->first_dur);
+          for (guint j = 0; j < st->n; j++, i++)
             {
-              p = put_interval (p, &node->intervals[order[i]], prev_end);
-              prev_end = node->intervals[order[i]].end;
+              const StrataShtInterval *iv = &node->intervals[order[i]];
+              guint64 s = (guint64) iv->start - (guint64) node->start;
+              guint64 e = (guint64) iv->end - (guint64) node->start;
+              guint64 tag = durations ? e - s : j == 0 ? 0 : s - prev_end - 1;
+
+              g_assert (iv->quark == node->own_min + k);
+              p = put_le (p, e, ew);
+              if (tw == 9)
+                {
+                  p = put_le (p, tag << 3 | iv->value.type, 8);
+                  *p++ = tag >> 61;
+                }
+              else
+                p = put_le (p, st->type == SHT_RUN_MIXED ? tag << 3 | iv->value.type : tag, tw);
+              p = put_le (p, value_bits (&iv->value), st->vw);
+              prev_end = e;
             }
         }
       table[2 * range] = (p - runs) & 0xff;
       table[2 * range + 1] = ((p - runs) >> 8) & 0xff;
     }
 
+  g_assert ((gsize) (p - block) <= _strata_sht_node_size (node));
   g_assert ((gsize) (p - block) <= block_size);
   _strata_sht_put_u32 (block + SHT_NODE_PAYLOAD, (guint32) (p - block - SHT_NODE_HEADER_SIZE));
   _strata_sht_put_u32 (block + SHT_NODE_CRC,
                        _strata_sht_crc32c (0, block + 4, block_size - 4));
+}
+
+/* A buffer for a block that _strata_sht_node_deserialize() takes. */
+guint8 *
+_strata_sht_node_block_new (gsize block_size)
+{
+  guint8 *block = g_malloc (block_size + SHT_BLOCK_PAD);
+
+  memset (block + block_size, 0, SHT_BLOCK_PAD);
+  return block;
 }
 
 static gboolean
@@ -313,21 +410,26 @@ table_get (const ShtNode *node, guint k)
   return node->table[2 * k] | (node->table[2 * k + 1] << 8);
 }
 
-/* Reads a block into a closed node: its header, children and run table,
- * all checked (a checksum can match by chance, and a file is never
- * trusted); the intervals are checked as they are decoded. */
+/* Makes a closed node of a block, which it takes: @block_size bytes and
+ * SHT_BLOCK_PAD more, zeroed (_strata_sht_node_block_new()). Its header,
+ * children and run table are all checked (a checksum can match by chance,
+ * and a file is never trusted); the intervals are checked as they are
+ * read. */
 ShtNode *
-_strata_sht_node_deserialize (const guint8 *block,
-                              gsize         block_size,
-                              guint32       expected_seq,
-                              GError      **error)
+_strata_sht_node_deserialize (guint8   *block,
+                              gsize     block_size,
+                              guint32   expected_seq,
+                              GError  **error)
 {
   ShtNode *node;
   const guint8 *p, *end;
   guint n_children;
 
   if (!_strata_sht_node_check (block, block_size, expected_seq, error))
-    return NULL;
+    {
+      g_free (block);
+      return NULL;
+    }
 
   n_children = block[SHT_NODE_N_CHILDREN] | (block[SHT_NODE_N_CHILDREN + 1] << 8);
   node = _strata_sht_node_new (expected_seq,
@@ -335,7 +437,7 @@ _strata_sht_node_deserialize (const guint8 *block,
                                block[SHT_NODE_KIND],
                                (gint64) _strata_sht_get_u64 (block + SHT_NODE_START),
                                0, 0, 0);
-  node->block = g_memdup2 (block, block_size);
+  node->block = block;
   node->block_size = block_size;
   node->end = (gint64) _strata_sht_get_u64 (block + SHT_NODE_END);
   node->min_quark = _strata_sht_get_u32 (block + SHT_NODE_MIN_QUARK);
@@ -390,15 +492,17 @@ _strata_sht_node_deserialize (const guint8 *block,
           || !_strata_sht_get_varint (&p, end, &range)
           || range == 0 || range > 65536
           || own_min < node->min_quark || own_min + range - 1 > node->max_quark
-          || (guint64) (end - p) < 2 * (range + 1))
+          || (guint64) (end - p) < 1 + 2 * (range + 1))
         goto bad_table;
       node->own_min = (guint32) own_min;
       node->own_max = (guint32) (own_min + range - 1);
+      node->ew = *p++;
       node->table = p;
       node->runs = p + 2 * (range + 1);
       node->runs_len = end - node->runs;
-      if (table_get (node, 0) != 0 || table_get (node, range) != node->runs_len
-          || node->runs_len < node->n_intervals * 2)
+      if (node->ew < 1 || node->ew > 8
+          || table_get (node, 0) != 0 || table_get (node, range) != node->runs_len
+          || node->runs_len < node->n_intervals)
         goto bad_table;
       for (guint k = 0; k < range; k++)
         if (table_get (node, k) > table_get (node, k + 1))
@@ -424,151 +528,42 @@ bad_table:
   return NULL;
 }
 
-/* The encoded run of @quark's intervals in a closed node; FALSE if it has
- * none. */
+const guint64 _strata_sht_le_masks[9] = {
+  0, 0xff, 0xffff, 0xffffff, 0xffffffff, G_GUINT64_CONSTANT (0xffffffffff),
+  G_GUINT64_CONSTANT (0xffffffffffff), G_GUINT64_CONSTANT (0xffffffffffffff), G_MAXUINT64,
+};
+
+/* Record counts without a division: n = len / stride for len < 65536
+ * and stride ≤ 25 is (len · ⌈2³²/stride⌉) >> 32. */
+#define RECIPROCAL(d) ((G_GUINT64_CONSTANT (1) << 32) / (d) + 1)
+const guint64 _strata_sht_reciprocals[26] = {
+  0, RECIPROCAL (1), RECIPROCAL (2), RECIPROCAL (3), RECIPROCAL (4), RECIPROCAL (5),
+  RECIPROCAL (6), RECIPROCAL (7), RECIPROCAL (8), RECIPROCAL (9), RECIPROCAL (10),
+  RECIPROCAL (11), RECIPROCAL (12), RECIPROCAL (13), RECIPROCAL (14), RECIPROCAL (15),
+  RECIPROCAL (16), RECIPROCAL (17), RECIPROCAL (18), RECIPROCAL (19), RECIPROCAL (20),
+  RECIPROCAL (21), RECIPROCAL (22), RECIPROCAL (23), RECIPROCAL (24), RECIPROCAL (25),
+};
+
+/* The interval of @run holding @t (in the node's range); FALSE if none
+ * does, with *damaged set if the run is damaged. */
 gboolean
-_strata_sht_node_run (const ShtNode  *node,
-                      guint32         quark,
-                      const guint8  **p,
-                      const guint8  **end)
+_strata_sht_run_find (const ShtNode     *node,
+                      const ShtRun      *run,
+                      guint32            quark,
+                      gint64             t,
+                      StrataShtInterval *iv,
+                      gboolean          *damaged)
 {
-  guint k;
+  guint64 t_off = (guint64) t - (guint64) node->start;
+  guint i = _strata_sht_run_seek (node, run, 0, t_off);
 
-  if (node->n_intervals == 0 || quark < node->own_min || quark > node->own_max)
+  if (i == run->n)
     return FALSE;
-  k = quark - node->own_min;
-  *p = node->runs + table_get (node, k);
-  *end = node->runs + table_get (node, k + 1);
-  return *p < *end;
-}
-
-/* Decodes the times and type of the next interval of a run, checking
- * they lie in the node; FALSE if the run is damaged. The value follows:
- * _strata_sht_node_value() reads it, _strata_sht_node_skip_value() skips
- * it (most intervals a 2D query meets hold none of its samples). */
-gboolean
-_strata_sht_node_head (const ShtNode      *node,
-                       const guint8      **p,
-                       const guint8       *end,
-                       gint64             *prev_end,
-                       gint64             *start,
-                       gint64             *iv_end,
-                       guint8             *type)
-{
-  guint64 delta, x, duration;
-
-  if (!_strata_sht_get_varint (p, end, &delta)
-      || !_strata_sht_get_varint (p, end, &x))
-    return FALSE;
-  if ((x & 7) == DURATION_ESCAPE)
+  if (!_strata_sht_run_get (node, run, i, i > 0 ? _strata_sht_run_end (node, run, i - 1) : 0,
+                            quark, iv))
     {
-      if (x != DURATION_ESCAPE || *p >= end)
-        return FALSE;
-      *type = *(*p)++;
-      if (!_strata_sht_get_varint (p, end, &duration) || duration <= DURATION_MAX)
-        return FALSE;
-    }
-  else
-    {
-      *type = x & 7;
-      duration = x >> 3;
-    }
-  *iv_end = (gint64) ((guint64) *prev_end + delta);
-  *start = (gint64) ((guint64) *iv_end - duration);
-  /* In the node, and in time order within the run: the queries rely on
-   * both. Wrapped arithmetic shows here as an end before the previous. */
-  if (*iv_end < *prev_end || *iv_end < *start || *start < node->start || *iv_end > node->end
-      || *type > STRATA_SHT_VALUE_STRING)
-    return FALSE;
-  *prev_end = *iv_end;
-  return TRUE;
-}
-
-gboolean
-_strata_sht_node_value (guint8           type,
-                        const guint8   **p,
-                        const guint8    *end,
-                        StrataShtValue  *value)
-{
-  guint64 v;
-
-  memset (value, 0, sizeof *value);
-  value->type = type;
-  switch (type)
-    {
-    case STRATA_SHT_VALUE_NULL:
-      return TRUE;
-    case STRATA_SHT_VALUE_INT32:
-      {
-        gint64 i;
-        if (!_strata_sht_get_varint (p, end, &v))
-          return FALSE;
-        i = _strata_sht_unzigzag (v);
-        if (i < G_MININT32 || i > G_MAXINT32)
-          return FALSE;
-        value->u.i32 = (gint32) i;
-      }
-      return TRUE;
-    case STRATA_SHT_VALUE_INT64:
-      if (!_strata_sht_get_varint (p, end, &v))
-        return FALSE;
-      value->u.i64 = _strata_sht_unzigzag (v);
-      return TRUE;
-    case STRATA_SHT_VALUE_DOUBLE:
-      if (end - *p < 8)
-        return FALSE;
-      v = _strata_sht_get_u64 (*p);
-      memcpy (&value->u.d, &v, 8);
-      *p += 8;
-      return TRUE;
-    case STRATA_SHT_VALUE_STRING:
-      if (!_strata_sht_get_varint (p, end, &v) || v > G_MAXUINT32)
-        return FALSE;
-      value->u.str = (guint32) v;
-      return TRUE;
-    default:
+      *damaged = TRUE;
       return FALSE;
     }
-}
-
-gboolean
-_strata_sht_node_skip_value (guint8          type,
-                             const guint8  **p,
-                             const guint8   *end)
-{
-  switch (type)
-    {
-    case STRATA_SHT_VALUE_NULL:
-      return TRUE;
-    case STRATA_SHT_VALUE_DOUBLE:
-      if (end - *p < 8)
-        return FALSE;
-      *p += 8;
-      return TRUE;
-    default:
-      while (*p < end && (**p & 0x80))
-        (*p)++;
-      if (*p >= end)
-        return FALSE;
-      (*p)++;
-      return TRUE;
-    }
-}
-
-/* Decodes the next interval of a run; FALSE if the run is damaged. */
-gboolean
-_strata_sht_node_next (const ShtNode      *node,
-                       guint32             quark,
-                       const guint8      **p,
-                       const guint8       *end,
-                       gint64             *prev_end,
-                       StrataShtInterval  *iv)
-{
-  guint8 type;
-
-  if (!_strata_sht_node_head (node, p, end, prev_end, &iv->start, &iv->end, &type))
-    return FALSE;
-  iv->quark = quark;
-  iv->flags = 0;
-  return _strata_sht_node_value (type, p, end, &iv->value);
+  return iv->start <= t;
 }

@@ -8,7 +8,7 @@
 G_BEGIN_DECLS
 
 #define STRATA_SHT_MAGIC           "STRATSHT"
-#define STRATA_SHT_FORMAT_VERSION  1
+#define STRATA_SHT_FORMAT_VERSION  2
 
 /* Header fields, little-endian, at the start of the first block. */
 #define SHT_HDR_MAGIC            0
@@ -60,6 +60,12 @@ G_BEGIN_DECLS
 
 #define SHT_NO_PARENT  G_MAXUINT32
 
+/* A run whose intervals are not all of one type (FORMAT.md). */
+#define SHT_RUN_MIXED  7
+/* Bytes readable past the end of a closed node's block: fields are read
+ * 8 bytes at a time. */
+#define SHT_BLOCK_PAD  8
+
 typedef struct
 {
   guint32 seq;
@@ -68,6 +74,19 @@ typedef struct
   gint64  start;
   gint64  end;
 } ShtChild;
+
+/* What an open node knows of one quark's run, to tell the size of its
+ * encoding as intervals arrive. */
+typedef struct
+{
+  guint64 first_dur;  /* end − start of its first interval */
+  gint64  last;       /* end of its last */
+  guint32 n;
+  guint8  type;       /* the type of all its values, or SHT_RUN_MIXED */
+  guint8  gap_bits;   /* bits of the largest gap between two intervals */
+  guint8  dur_bits;   /* bits of the longest end − start */
+  guint8  vw;         /* bytes of the widest value */
+} ShtRunStat;
 
 /* One node. Nodes of the branch being written are open: their intervals
  * are an array, still growing, with @end at G_MAXINT64, only touched under
@@ -93,22 +112,42 @@ typedef struct
   StrataShtInterval *intervals;       /* in the order they were added */
   guint              intervals_alloc;
   gsize              used;            /* header and child entries */
-  gsize              ibytes;          /* encoded intervals */
+  gsize              ibytes;          /* runs, but for their ends */
+  guint64            max_end;         /* latest end, from the node's start */
   guint32            qbase;           /* first quark of the group */
   guint              group_size;
-  gint64            *qlast;           /* end of each quark's last interval */
+  ShtRunStat        *stats;           /* each quark's run */
 
   /* Both: the quarks of the node's own intervals */
   guint32            own_min;
   guint32            own_max;
 
   /* Closed nodes */
-  guint8            *block;           /* owned copy of the block */
+  guint8            *block;           /* owned copy, SHT_BLOCK_PAD more */
   gsize              block_size;
+  guint8             ew;              /* bytes of an interval's end */
   const guint8      *table;           /* (range + 1) u16 run offsets */
   const guint8      *runs;
   gsize              runs_len;
 } ShtNode;
+
+/* The run of one quark in a closed node, its header read: n records of
+ * stride bytes (FORMAT.md). */
+typedef struct
+{
+  const guint8 *rec;
+  guint         n;
+  guint         stride;
+  guint8        type;       /* of all its values, or SHT_RUN_MIXED */
+  guint8        tw;         /* bytes of a record's tag: gap or duration (and type) */
+  guint8        vw;         /* bytes of a record's value */
+  gboolean      durations;  /* the tags are end − start, not gaps */
+  guint64       first_dur;  /* with gaps: end − start of the first interval */
+  /* The bits of an end, a tag (up to 8 bytes) and a value */
+  guint64       end_mask;
+  guint64       tag_mask;
+  guint64       value_mask;
+} ShtRun;
 
 #define CHUNK_INTERVALS  4096
 /* A reader sees the string table without a lock: fixed chunks of
@@ -116,8 +155,6 @@ typedef struct
 #define STRING_CHUNK_BITS  12
 #define STRING_CHUNK       (1u << STRING_CHUNK_BITS)
 #define STRING_MAX_CHUNKS  16384
-/* Above this many (row, sample) cells a 2D query sorts instead. */
-#define CELLS_MAX  (4u * 1024 * 1024)
 
 typedef enum
 {
@@ -234,38 +271,20 @@ ShtNode  *_strata_sht_node_ref         (ShtNode           *node);
 void      _strata_sht_node_unref       (ShtNode           *node);
 gsize     _strata_sht_node_mem_size    (const ShtNode     *node);
 gsize     _strata_sht_node_size        (const ShtNode     *node);
-gsize     _strata_sht_node_size_with   (const ShtNode     *node,
-                                        const StrataShtInterval *iv);
-void      _strata_sht_node_add         (ShtNode           *node,
-                                        const StrataShtInterval *iv);
-gboolean  _strata_sht_node_run         (const ShtNode     *node,
+gboolean  _strata_sht_node_try_add     (ShtNode           *node,
+                                        const StrataShtInterval *iv,
+                                        gsize              block_size);
+gboolean  _strata_sht_run_find         (const ShtNode     *node,
+                                        const ShtRun      *run,
                                         guint32            quark,
-                                        const guint8     **p,
-                                        const guint8     **end);
-gboolean  _strata_sht_node_head        (const ShtNode     *node,
-                                        const guint8     **p,
-                                        const guint8      *end,
-                                        gint64            *prev_end,
-                                        gint64            *start,
-                                        gint64            *iv_end,
-                                        guint8            *type);
-gboolean  _strata_sht_node_value       (guint8             type,
-                                        const guint8     **p,
-                                        const guint8      *end,
-                                        StrataShtValue    *value);
-gboolean  _strata_sht_node_skip_value  (guint8             type,
-                                        const guint8     **p,
-                                        const guint8      *end);
-gboolean  _strata_sht_node_next        (const ShtNode     *node,
-                                        guint32            quark,
-                                        const guint8     **p,
-                                        const guint8      *end,
-                                        gint64            *prev_end,
-                                        StrataShtInterval *iv);
+                                        gint64             t,
+                                        StrataShtInterval *iv,
+                                        gboolean          *damaged);
 void      _strata_sht_node_serialize   (const ShtNode     *node,
                                         guint8            *block,
                                         gsize              block_size);
-ShtNode  *_strata_sht_node_deserialize (const guint8      *block,
+guint8   *_strata_sht_node_block_new   (gsize              block_size);
+ShtNode  *_strata_sht_node_deserialize (guint8            *block,
                                         gsize              block_size,
                                         guint32            expected_seq,
                                         GError           **error);
@@ -390,6 +409,208 @@ _strata_sht_get_u64 (const guint8 *p)
   guint64 v;
   memcpy (&v, p, 8);
   return GUINT64_FROM_LE (v);
+}
+
+/* The bits of an integer of w bytes (0 to 8). */
+extern const guint64 _strata_sht_le_masks[9];
+
+/* A little-endian integer of the bytes of @mask at @p, with 8 bytes
+ * readable there (SHT_BLOCK_PAD). */
+static inline guint64
+_strata_sht_get_le (const guint8 *p, guint64 mask)
+{
+  return _strata_sht_get_u64 (p) & mask;
+}
+
+extern const guint64 _strata_sht_reciprocals[26];
+
+/* Where run k of a closed node begins, from the runs' start. */
+static inline guint
+_strata_sht_node_table (const ShtNode *node, guint k)
+{
+  return node->table[2 * k] | node->table[2 * k + 1] << 8;
+}
+
+/* Reads the header of @quark's run in a closed node: 1 with @run set, 0
+ * if it has none, -1 if the header is damaged. The records themselves are
+ * checked as they are read (_strata_sht_run_get()). */
+static inline int
+_strata_sht_node_run (const ShtNode *node, guint32 quark, ShtRun *run)
+{
+  const guint8 *p, *end;
+  guint k, len;
+  guint64 n;
+
+  if (node->n_intervals == 0 || quark < node->own_min || quark > node->own_max)
+    return 0;
+  k = quark - node->own_min;
+  p = node->runs + _strata_sht_node_table (node, k);
+  end = node->runs + _strata_sht_node_table (node, k + 1);
+  if (p == end)
+    return 0;
+  run->type = p[0] & 7;
+  run->vw = (p[0] >> 3) & 15;
+  run->tw = 0;
+  run->durations = FALSE;
+  run->first_dur = 0;
+  if (p[0] & 0x80)
+    {
+      if (end - p < 2 || p[1] & 0xe0)
+        return -1;
+      run->tw = p[1] & 15;
+      run->durations = (p[1] & 0x10) != 0;
+      p++;
+    }
+  p++;
+  if (run->vw > 8 || run->tw > 9
+      || (run->type > STRATA_SHT_VALUE_STRING && run->type != SHT_RUN_MIXED)
+      || (run->type == SHT_RUN_MIXED ? run->tw == 0 : run->tw > 8)
+      || (!run->durations && !_strata_sht_get_varint (&p, end, &run->first_dur)))
+    return -1;
+  run->stride = node->ew + run->tw + run->vw;
+  run->end_mask = _strata_sht_le_masks[node->ew];
+  run->tag_mask = _strata_sht_le_masks[MIN (run->tw, 8)];
+  run->value_mask = _strata_sht_le_masks[run->vw];
+  len = end - p;
+  /* n = len / stride, without a division (_strata_sht_reciprocals). */
+  n = (len * _strata_sht_reciprocals[run->stride]) >> 32;
+  if (n == 0 || n * run->stride != len)
+    return -1;
+  run->n = n;
+  run->rec = p;
+  return 1;
+}
+
+/* Starts loading the first bytes of @quark's run in a closed node. */
+static inline void
+_strata_sht_node_prefetch_run (const ShtNode *node, guint32 quark)
+{
+  __builtin_prefetch (node->runs + _strata_sht_node_table (node, quark - node->own_min));
+}
+
+/* Where interval @i of @run ends, from the node's start. */
+static inline guint64
+_strata_sht_run_end (const ShtNode *node, const ShtRun *run, guint i)
+{
+  return _strata_sht_get_le (run->rec + (gsize) i * run->stride, run->end_mask);
+}
+
+/* The first interval of @run from @i on that ends at @t_off (from the
+ * node's start) or later; run->n if none. Ends increase along a run. The
+ * search has no branch to mispredict but its loop's: where it ends is
+ * random, and a run is a few records. */
+static inline guint
+_strata_sht_run_seek (const ShtNode *node, const ShtRun *run, guint i, guint64 t_off)
+{
+  guint n = run->n - i;
+
+  if (n == 0)
+    return i;
+  while (n > 1)
+    {
+      guint half = n / 2;
+
+      i = _strata_sht_run_end (node, run, i + half) < t_off ? i + half : i;
+      n -= half;
+    }
+  return i + (_strata_sht_run_end (node, run, i) < t_off);
+}
+
+/* Decodes interval @i of @run (of @quark), checking that it lies in the
+ * node after the previous one, which ends at @prev_off (from the node's
+ * start; unused for the first); FALSE if the run is damaged. */
+static inline gboolean
+_strata_sht_run_get (const ShtNode     *node,
+                     const ShtRun      *run,
+                     guint              i,
+                     guint64            prev_off,
+                     guint32            quark,
+                     StrataShtInterval *iv)
+{
+  const guint8 *r = run->rec + (gsize) i * run->stride;
+  guint64 span = (guint64) node->end - (guint64) node->start;
+  guint64 e = _strata_sht_get_le (r, run->end_mask);
+  guint64 tag, s, v;
+  guint8 type = run->type;
+
+  r += node->ew;
+  if (G_UNLIKELY (run->tw == 9))
+    {
+      guint64 lo = _strata_sht_get_u64 (r);
+      if (r[8] > 7)
+        return FALSE;
+      type = lo & 7;
+      tag = lo >> 3 | (guint64) r[8] << 61;
+    }
+  else
+    {
+      tag = _strata_sht_get_le (r, run->tag_mask);
+      if (type == SHT_RUN_MIXED)
+        {
+          type = tag & 7;
+          tag >>= 3;
+        }
+    }
+  r += run->tw;
+  if (e > span || (i > 0 && e <= prev_off))
+    return FALSE;
+  if (run->durations)
+    {
+      /* start = end − duration, after the previous end */
+      if (tag > e || (i > 0 && e - tag <= prev_off))
+        return FALSE;
+      s = e - tag;
+    }
+  else if (i == 0)
+    {
+      if (tag != 0 || run->first_dur > e)
+        return FALSE;
+      s = e - run->first_dur;
+    }
+  else
+    {
+      /* The start, previous end + 1 + gap, lies between it and the end. */
+      if (tag >= e - prev_off)
+        return FALSE;
+      s = prev_off + 1 + tag;
+    }
+
+  v = _strata_sht_get_le (r, run->value_mask);
+  memset (&iv->value, 0, sizeof iv->value);
+  iv->value.type = type;
+  switch (type)
+    {
+    case STRATA_SHT_VALUE_NULL:
+      break;
+    case STRATA_SHT_VALUE_INT32:
+      {
+        gint64 x = _strata_sht_unzigzag (v);
+        if (x < G_MININT32 || x > G_MAXINT32)
+          return FALSE;
+        iv->value.u.i32 = (gint32) x;
+      }
+      break;
+    case STRATA_SHT_VALUE_INT64:
+      iv->value.u.i64 = _strata_sht_unzigzag (v);
+      break;
+    case STRATA_SHT_VALUE_DOUBLE:
+      if (run->vw != 8)
+        return FALSE;
+      memcpy (&iv->value.u.d, &v, 8);
+      break;
+    case STRATA_SHT_VALUE_STRING:
+      if (v > G_MAXUINT32)
+        return FALSE;
+      iv->value.u.str = (guint32) v;
+      break;
+    default:
+      return FALSE;
+    }
+  iv->start = (gint64) ((guint64) node->start + s);
+  iv->end = (gint64) ((guint64) node->start + e);
+  iv->quark = quark;
+  iv->flags = 0;
+  return TRUE;
 }
 
 G_END_DECLS

@@ -96,7 +96,7 @@ get_node (StrataSht *self, const ShtGroup *g, guint32 seq, GError **error)
   self->cache_misses++;
   g_mutex_unlock (&self->cache_lock);
 
-  block = g_malloc (self->block_size);
+  block = _strata_sht_node_block_new (self->block_size);
   if (!read_all (self->fd, block, self->block_size,
                  (guint64) self->block_size * (1 + (guint64) seq), &n_read))
     {
@@ -111,7 +111,7 @@ get_node (StrataSht *self, const ShtGroup *g, guint32 seq, GError **error)
                    "State history %s is truncated: node %u is incomplete", self->path, seq);
       return NULL;
     }
-  node = _strata_sht_node_deserialize (block, self->block_size, seq, error);
+  node = _strata_sht_node_deserialize (g_steal_pointer (&block), self->block_size, seq, error);
   if (node == NULL)
     {
       g_prefix_error (error, "State history %s is damaged: ", self->path);
@@ -565,27 +565,19 @@ strata_sht_query_single (StrataSht          *self,
         }
       else
         {
-          const guint8 *p, *end;
-          gint64 prev = node->start;
-          StrataShtInterval iv;
+          ShtRun run;
+          gboolean bad = FALSE;
+          int r = _strata_sht_node_run (node, quark, &run);
 
-          if (_strata_sht_node_run (node, quark, &p, &end))
-            while (p < end && !found)
-              {
-                if (!_strata_sht_node_next (node, quark, &p, end, &prev, &iv))
-                  {
-                    damaged (self, node, error);
-                    _strata_sht_node_unref (node);
-                    goto out;
-                  }
-                if (iv.start > t)
-                  break;
-                if (t <= iv.end)
-                  {
-                    *interval = iv;
-                    found = TRUE;
-                  }
-              }
+          if (r > 0)
+            found = _strata_sht_run_find (node, &run, quark, t, interval, &bad);
+          if (r < 0 || bad)
+            {
+              found = FALSE;
+              damaged (self, node, error);
+              _strata_sht_node_unref (node);
+              goto out;
+            }
         }
       c = found ? -1 : child_at (node, t);
       if (!found && (c < 0 || (node->children[c].end != G_MAXINT64
@@ -690,29 +682,21 @@ strata_sht_query_full (StrataSht  *self,
           else
             for (guint32 x = node->own_min; node->n_intervals > 0 && x <= node->own_max && x < n; x++)
               {
-                const guint8 *p, *end;
-                gint64 prev = node->start;
+                ShtRun run;
                 StrataShtInterval iv;
+                gboolean bad = FALSE;
+                int r;
 
-                if (seen[x] || !_strata_sht_node_run (node, x, &p, &end))
+                if (seen[x])
                   continue;
-                while (p < end)
+                r = _strata_sht_node_run (node, x, &run);
+                if (r > 0 && _strata_sht_run_find (node, &run, x, t, &iv, &bad))
+                  FILL (&iv);
+                if (r < 0 || bad)
                   {
-                    if (!_strata_sht_node_next (node, x, &p, end, &prev, &iv))
-                      {
-                        damaged (self, node, error);
-                        break;
-                      }
-                    if (iv.start > t)
-                      break;
-                    if (t <= iv.end)
-                      {
-                        FILL (&iv);
-                        break;
-                      }
+                    damaged (self, node, error);
+                    break;
                   }
-                if (error != NULL && *error != NULL)
-                  break;
               }
           if (error != NULL && *error != NULL)
             {
@@ -749,26 +733,89 @@ strata_sht_query_full (StrataSht  *self,
 
 struct _StrataShtRange
 {
-  guint   n_rows;
-  guint  *row_to_unique;  /* row → unique quark index */
-  GArray **unique_rows;   /* StrataShtInterval, in time order */
+  guint              n_rows;
+  guint             *row_to_unique;  /* row → unique quark index */
+  /* The intervals of each unique quark, in time order, one after the
+   * other: the query's slots (below), packed in place. */
+  StrataShtInterval *intervals;
+  gsize             *row_start;      /* n_unique + 1 */
 };
 
+/* The intervals a row found, a plain array: appending is the inner loop of
+ * a query over a long range. */
 typedef struct
 {
-  gint64   t0;
-  gint64   t1;
-  guint64  res;
-  guint64  n_samples;
-  guint32  qmin;
-  guint32  qmax;
-  int     *rowmap;        /* quark − qmin → unique index, or −1 */
-  guint    n_unique;
-  GArray **found;         /* per unique quark, in discovery order */
-  guint32 *cells;         /* n_unique × n_samples, or NULL to sort */
+  StrataShtInterval *iv;
+  guint              len;
+  guint              alloc;
+} ShtFound;
+
+/* A 2D query. Rows are the unique quarks asked for, u.
+ *
+ * By samples (the usual case: samples × rows not too many), each sample
+ * of each row gets the one interval that holds it, found in the lowest
+ * node that has it: a node's own intervals are read after its children's,
+ * only for the rows and samples still missing one.
+ *
+ * Dense, when the samples are far apart for the rows' data (about one
+ * interval per sample, as over a long range), a row's intervals go
+ * straight into its result, at the index of the first sample they hold,
+ * and are packed at the end. Sparse, when intervals hold many samples
+ * each, they are kept in the order they are found, each one's index at
+ * the first sample it holds: a few intervals per page spread over the
+ * rows' room for one interval per sample would touch it all, and memory
+ * new to the process costs a page fault per page (2 ms of a first
+ * zoomed-in query).
+ *
+ * With too many samples for that (a resolution far below the data's),
+ * every interval holding a sample is kept, and the rows are sorted. */
+typedef struct
+{
+  gint64    t0;
+  gint64    t1;
+  guint64   res;
+  guint64   n_samples;
+  guint32   qmin;
+  guint32   qmax;
+  int      *rowmap;       /* quark − qmin → row, or −1 */
+  guint32  *quarks;       /* row → quark */
+  guint     n_unique;
+
+  /* By samples, dense: row u's interval holding sample s first is at
+   * slots[u · n_samples + s]. Sparse: row u's intervals are at
+   * slots[u · n_samples], in the order they were found, and the index of
+   * the one holding sample s first is at cells[u · n_samples + s]. */
+  gboolean  by_sample;
+  gboolean  dense;
+  StrataShtInterval *slots;
+  guint    *found_len;
+  guint32  *cells;
+  gsize     n_row_words;  /* 64-bit words of a row's bitmaps */
+  guint64  *used;         /* per row: samples where an interval starts */
+  guint64  *row_missing;  /* per row: samples without an interval */
+  /* Bit u of sample s's n_words words set while row u may have no
+   * interval there, to find the rows a node reads at a glance: cleared
+   * for the first few samples of an interval only, where row_missing has
+   * them all (an interval over many samples would cost one write each). */
+  guint32  *missing;
+  guint     n_words;
+  guint32  *wanted;       /* n_words: rows a node reads */
+  ShtRun   *runs;         /* n_unique: their runs */
+  guint    *run_rows;
+
+  /* Otherwise: per row, in discovery order */
+  ShtFound *found;
 } Query2D;
 
-#define NO_CELL G_MAXUINT32
+/* Beyond this many rows × samples, a query sorts: by samples, the rows
+ * take 40 bytes per sample, touched or not. */
+#define SLOTS_MAX  (1024 * 1024)
+
+static inline gint64
+sample_time (const Query2D *q, guint64 s)
+{
+  return (gint64) ((guint64) q->t0 + s * q->res);
+}
 
 /* The index of the first sample at or after @t (t ≥ t0). */
 static inline guint64
@@ -778,17 +825,117 @@ sample_ceil (const Query2D *q, gint64 t)
   return d / q->res + (d % q->res != 0);
 }
 
-/* Does [start, end] hold a sample time? */
-static inline gboolean
-holds_sample (const Query2D *q, gint64 start, gint64 end)
+/* The same, knowing that it is @s or later: usually the next sample or
+ * so, where a few steps beat a division. */
+static inline guint64
+sample_ceil_from (const Query2D *q, gint64 t, guint64 s)
 {
-  guint64 a, b;
+  for (guint k = 0; k < 4; k++, s++)
+    if (s >= q->n_samples || sample_time (q, s) >= t)
+      return s;
+  return sample_ceil (q, t);
+}
 
+/* The last sample at or before @t (t ≤ t1), knowing that it is @s or
+ * later. */
+static inline guint64
+sample_floor_from (const Query2D *q, gint64 t, guint64 s)
+{
+  for (guint k = 0; k < 4; k++, s++)
+    if (s + 1 >= q->n_samples || sample_time (q, s + 1) > t)
+      return s;
+  return ((guint64) t - (guint64) q->t0) / q->res;
+}
+
+/* The samples in [start, end]: FALSE if none, else the first and last. */
+static inline gboolean
+sample_span (const Query2D *q, gint64 start, gint64 end, guint64 *first, guint64 *last)
+{
   if (end < q->t0 || start > q->t1 || end < start)
     return FALSE;
-  a = start <= q->t0 ? 0 : sample_ceil (q, start);
-  b = ((guint64) MIN (end, q->t1) - (guint64) q->t0) / q->res;
-  return a <= b;
+  *first = start <= q->t0 ? 0 : sample_ceil (q, start);
+  *last = ((guint64) MIN (end, q->t1) - (guint64) q->t0) / q->res;
+  return *first <= *last;
+}
+
+/* By samples: the first sample from @s to @last where row @u has no
+ * interval yet; G_MAXUINT64 if none. */
+static inline guint64
+next_missing (const Query2D *q, guint u, guint64 s, guint64 last)
+{
+  const guint64 *bits = q->row_missing + u * q->n_row_words;
+
+  while (s <= last)
+    {
+      guint64 word = bits[s / 64] >> (s % 64);
+
+      if (word != 0)
+        {
+          s += __builtin_ctzll (word);
+          return s <= last ? s : G_MAXUINT64;
+        }
+      s = (s / 64 + 1) * 64;
+    }
+  return G_MAXUINT64;
+}
+
+/* Where an interval of row @u whose first sample is @s is decoded, in
+ * place: copying it right after its fields are written one by one is
+ * slow. record_next() then keeps it. */
+static inline StrataShtInterval *
+record_slot (Query2D *q, guint u, guint64 s)
+{
+  ShtFound *row;
+
+  if (q->by_sample)
+    return q->slots + u * q->n_samples + (q->dense ? s : q->found_len[u]);
+  row = &q->found[u];
+  if (G_UNLIKELY (row->len == row->alloc))
+    {
+      row->alloc = MAX (64, row->alloc * 2);
+      row->iv = g_renew (StrataShtInterval, row->iv, row->alloc);
+    }
+  return &row->iv[row->len];
+}
+
+/* Keeps the interval at record_slot (@u, @a), which ends at @end;
+ * returns the last sample it holds. */
+static inline guint64
+record_next (Query2D *q, guint u, guint64 a, gint64 end)
+{
+  guint64 b = sample_floor_from (q, MIN (end, q->t1), a);
+
+  if (q->by_sample)
+    {
+      guint64 *row_missing = q->row_missing + u * q->n_row_words;
+
+      if (!q->dense)
+        q->cells[u * q->n_samples + a] = q->found_len[u]++;
+      q->used[u * q->n_row_words + a / 64] |= G_GUINT64_CONSTANT (1) << (a % 64);
+      q->missing[a * q->n_words + u / 32] &= ~(1u << (u % 32));
+      if (b == a)
+        {
+          /* Most intervals hold one sample. */
+          row_missing[a / 64] &= ~(G_GUINT64_CONSTANT (1) << (a % 64));
+          return b;
+        }
+      for (guint64 i = a + 1; i <= MIN (b, a + 3); i++)
+        q->missing[i * q->n_words + u / 32] &= ~(1u << (u % 32));
+      /* Samples a to b, a word at a time. */
+      for (guint64 w = a / 64; w <= b / 64; w++)
+        {
+          guint64 mask = G_MAXUINT64;
+
+          if (w == a / 64)
+            mask &= G_MAXUINT64 << (a % 64);
+          if (w == b / 64)
+            mask &= G_MAXUINT64 >> (63 - b % 64);
+          row_missing[w] &= ~mask;
+        }
+    }
+  else
+    q->found[u].len++;
+  return b;
 }
 
 static inline void
@@ -796,175 +943,363 @@ record (Query2D *q, const StrataShtInterval *iv)
 {
   guint64 a, b;
   int u;
-  GArray *row;
 
   if (iv->quark < q->qmin || iv->quark > q->qmax)
     return;
   u = q->rowmap[iv->quark - q->qmin];
-  if (u < 0 || iv->end < q->t0 || iv->start > q->t1)
-    return;
-  a = iv->start <= q->t0 ? 0 : sample_ceil (q, iv->start);
-  b = ((guint64) MIN (iv->end, q->t1) - (guint64) q->t0) / q->res;
-  if (a > b)
-    return;
-  row = q->found[u];
-  if (q->cells != NULL)
+  if (u >= 0 && sample_span (q, iv->start, iv->end, &a, &b))
     {
-      guint32 *cells = q->cells + (gsize) u * q->n_samples;
-      for (guint64 i = a; i <= b; i++)
-        cells[i] = row->len;
+      *record_slot (q, u, a) = *iv;
+      record_next (q, u, a, iv->end);
     }
-  g_array_append_val (row, *iv);
 }
 
+/* The intervals of @run (of quark @x, row @u) in @node that hold a
+ * sample from @first to @last (all in the node): by samples, those the
+ * row still misses; otherwise all. A binary search finds the interval of
+ * each sample looked for. */
 static gboolean
-walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq, GError **error)
+run_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint32 x, guint u,
+        const ShtRun *run, guint64 first, guint64 last, GError **error)
+{
+  guint64 s = q->by_sample ? next_missing (q, u, first, last) : first;
+  guint i = 0;
+
+  while (s <= last)
+    {
+      gint64 t = sample_time (q, s);
+      StrataShtInterval *iv = record_slot (q, u, s);
+
+      i = _strata_sht_run_seek (node, run, i, (guint64) t - (guint64) node->start);
+      if (i == run->n)
+        break;
+      if (!_strata_sht_run_get (node, run, i, i > 0 ? _strata_sht_run_end (node, run, i - 1) : 0,
+                                x, iv))
+        return damaged (self, node, error);
+      if (iv->start <= t)
+        {
+          s = record_next (q, u, s, iv->end) + 1;
+          i++;
+        }
+      else
+        /* No interval of this run holds the samples from s to the start
+         * of interval i; the search starts from it again, which may hold
+         * the next one. */
+        s = sample_ceil_from (q, iv->start, s + 1);
+      if (q->by_sample)
+        s = next_missing (q, u, s, last);
+    }
+  return TRUE;
+}
+
+/* By samples, in a node holding one sample, @s: the interval at that time
+ * of each of the @n_wanted rows in q->run_rows that miss it. This is most
+ * of the work of a query over a long range (a leaf per sample), where
+ * run_2d() and record_next() do more than needed. */
+static gboolean
+node_one_2d (StrataSht *self, const ShtNode *node, Query2D *q, guint64 s, guint n_wanted,
+             GError **error)
+{
+  gint64 t = sample_time (q, s);
+  guint64 t_off = (guint64) t - (guint64) node->start;
+  /* An interval ending before the next sample holds this one only. */
+  gint64 next = s + 1 < q->n_samples ? sample_time (q, s + 1) : G_MAXINT64;
+
+  for (guint k = 0; k < n_wanted; k++)
+    {
+      guint u = q->run_rows[k];
+      guint32 x = q->quarks[u];
+      StrataShtInterval *iv = record_slot (q, u, s);
+      ShtRun run;
+      int r = _strata_sht_node_run (node, x, &run);
+      guint i;
+
+      if (r <= 0)
+        {
+          if (r < 0)
+            return damaged (self, node, error);
+          continue;
+        }
+      i = _strata_sht_run_seek (node, &run, 0, t_off);
+      if (i == run.n)
+        continue;
+      if (!_strata_sht_run_get (node, &run, i, i > 0 ? _strata_sht_run_end (node, &run, i - 1) : 0,
+                                x, iv))
+        return damaged (self, node, error);
+      if (iv->start > t)
+        continue;
+      if (iv->end >= next || !q->dense)
+        record_next (q, u, s, iv->end);
+      else
+        {
+          q->used[u * q->n_row_words + s / 64] |= G_GUINT64_CONSTANT (1) << (s % 64);
+          q->row_missing[u * q->n_row_words + s / 64] &= ~(G_GUINT64_CONSTANT (1) << (s % 64));
+          q->missing[s * q->n_words + u / 32] &= ~(1u << (u % 32));
+        }
+    }
+  return TRUE;
+}
+
+/* The intervals of a closed node that hold its samples, @first to @last;
+ * by samples, only for the rows still missing one at one of them. */
+static gboolean
+node_2d (StrataSht *self, const ShtNode *node, Query2D *q,
+         guint64 first, guint64 last, GError **error)
+{
+  guint32 lo = MAX (q->qmin, node->own_min);
+  guint32 hi = MIN (q->qmax, node->own_max);
+  guint n_runs = 0, n_wanted = 0;
+
+  if (node->n_intervals == 0 || lo > hi)
+    return TRUE;
+
+  if (!q->by_sample)
+    {
+      for (guint32 x = lo; x <= hi; x++)
+        {
+          ShtRun run;
+          int r;
+
+          if (q->rowmap[x - q->qmin] < 0)
+            continue;
+          r = _strata_sht_node_run (node, x, &run);
+          if (r < 0)
+            return damaged (self, node, error);
+          if (r > 0 && !run_2d (self, node, q, x, q->rowmap[x - q->qmin], &run,
+                                first, last, error))
+            return FALSE;
+        }
+      return TRUE;
+    }
+
+  /* The rows of the node's quarks that miss an interval at one of its
+   * samples. The block is seldom in the processor's cache, and the runs
+   * are spread over it: they are all asked for before any is read, so
+   * that their loads overlap. */
+  memcpy (q->wanted, q->missing + first * q->n_words, q->n_words * sizeof (guint32));
+  for (guint64 i = first + 1; i <= last; i++)
+    for (guint w = 0; w < q->n_words; w++)
+      q->wanted[w] |= q->missing[i * q->n_words + w];
+  for (guint w = 0; w < q->n_words; w++)
+    for (guint32 bits = q->wanted[w]; bits != 0; bits &= bits - 1)
+      {
+        guint u = w * 32 + __builtin_ctz (bits);
+        guint32 x = q->quarks[u];
+
+        if (x >= lo && x <= hi)
+          {
+            _strata_sht_node_prefetch_run (node, x);
+            q->run_rows[n_wanted++] = u;
+          }
+      }
+  if (first == last)
+    return node_one_2d (self, node, q, first, n_wanted, error);
+  for (guint k = 0; k < n_wanted; k++)
+    {
+      guint u = q->run_rows[k];
+      int r = _strata_sht_node_run (node, q->quarks[u], &q->runs[n_runs]);
+
+      if (r < 0)
+        return damaged (self, node, error);
+      if (r > 0)
+        q->run_rows[n_runs++] = u;
+    }
+  for (guint k = 0; k < n_runs; k++)
+    {
+      guint u = q->run_rows[k];
+
+      if (!run_2d (self, node, q, q->quarks[u], u, &q->runs[k], first, last, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The subtree of @seq, whose samples are @first to @last. */
+static gboolean
+walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq,
+         guint64 first, guint64 last, GError **error)
 {
   ShtNode *node = get_node (self, g, seq, error);
   gboolean ok = TRUE;
+  guint64 s = first;
 
   if (node == NULL)
     return FALSE;
   if (node->block == NULL)
     for (guint i = 0; i < node->n_intervals; i++)
       record (q, &node->intervals[i]);
-  else if (node->n_intervals > 0 && holds_sample (q, node->start, node->end))
-    {
-      guint32 lo = MAX (q->qmin, node->own_min);
-      guint32 hi = MIN (q->qmax, node->own_max);
-      /* The samples in this node: each run is decoded up to the last one,
-       * and not at all when every sample already has its interval (found
-       * in an ancestor, or in the queue). */
-      guint64 first = node->start <= q->t0 ? 0 : sample_ceil (q, node->start);
-      guint64 last = ((guint64) MIN (node->end, q->t1) - (guint64) q->t0) / q->res;
-      gint64 last_t = (gint64) ((guint64) q->t0 + last * q->res);
+  else if (!q->by_sample)
+    ok = node_2d (self, node, q, first, last, error);
 
-      for (guint32 x = lo; x <= hi && lo <= hi && ok; x++)
-        {
-          const guint8 *p, *end;
-          gint64 prev = node->start;
-          StrataShtInterval iv;
-          int u = q->rowmap[x - q->qmin];
-          guint64 s;
-
-          if (u < 0 || !_strata_sht_node_run (node, x, &p, &end))
-            continue;
-          if (q->cells != NULL)
-            {
-              const guint32 *cells = q->cells + (gsize) u * q->n_samples;
-              guint64 i = first;
-              while (i <= last && cells[i] != NO_CELL)
-                i++;
-              if (i > last)
-                continue;
-            }
-          /* s: the first sample not before the interval at hand. */
-          s = first;
-          while (p < end)
-            {
-              guint8 type;
-
-              if (!_strata_sht_node_head (node, &p, end, &prev, &iv.start, &iv.end, &type))
-                {
-                  ok = damaged (self, node, error);
-                  break;
-                }
-              if (iv.start > last_t)
-                break;
-              if (s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
-                {
-                  /* Usually the next sample or so; a division otherwise. */
-                  guint k = 0;
-                  while (k++ < 4 && s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
-                    s++;
-                  if (s <= last && (gint64) ((guint64) q->t0 + s * q->res) < iv.start)
-                    s = sample_ceil (q, iv.start);
-                }
-              if (s > last || (gint64) ((guint64) q->t0 + s * q->res) > iv.end)
-                {
-                  if (!_strata_sht_node_skip_value (type, &p, end))
-                    {
-                      ok = damaged (self, node, error);
-                      break;
-                    }
-                  continue;
-                }
-              if (!_strata_sht_node_value (type, &p, end, &iv.value))
-                {
-                  ok = damaged (self, node, error);
-                  break;
-                }
-              iv.quark = x;
-              iv.flags = 0;
-              record (q, &iv);
-            }
-        }
-    }
-
-  for (guint i = 0; i < node->n_children && ok; i++)
+  /* Children are in time order: the samples of each follow those of the
+   * one before. */
+  for (guint i = 0; i < node->n_children && ok && s <= last; i++)
     {
       const ShtChild *c = &node->children[i];
       gboolean open = c->end == G_MAXINT64;
+      guint64 a, b;
 
       if (c->start > q->t1)
         break;
+      a = c->start <= q->t0 ? 0 : sample_ceil_from (q, c->start, s);
+      if (a > last)
+        break;
+      if (c->end < sample_time (q, a))
+        continue;
+      b = c->end >= q->t1 ? last : sample_ceil_from (q, c->end + 1, a) - 1;
+      s = b + 1;
       if (!open && (c->max_quark < q->qmin || c->min_quark > q->qmax))
         continue;
-      if (holds_sample (q, c->start, c->end))
-        ok = walk_2d (self, g, q, c->seq, error);
+      ok = walk_2d (self, g, q, c->seq, a, MIN (b, last), error);
     }
+
+  /* By samples, a node's own intervals come after its children's: most
+   * samples find theirs in a leaf (an ancestor holds the intervals that
+   * cross its children's boundaries), and an ancestor is then read only
+   * for the few rows still missing one. */
+  if (ok && node->block != NULL && q->by_sample)
+    ok = node_2d (self, node, q, first, last, error);
   _strata_sht_node_unref (node);
   return ok;
 }
 
 static int
-compare_start (gconstpointer a, gconstpointer b)
+compare_start (gconstpointer a, gconstpointer b, gpointer user_data)
 {
   const StrataShtInterval *x = a, *y = b;
   return (x->start > y->start) - (x->start < y->start);
 }
 
-/* Puts a row in time order and marks where it skipped intervals. */
-static GArray *
-finish_row (Query2D *q, guint u)
+static inline void
+set_hidden_after (StrataShtInterval *iv, gboolean hidden)
 {
-  GArray *found = q->found[u];
-  GArray *row;
+  iv->flags &= ~STRATA_SHT_INTERVAL_HIDDEN_AFTER;
+  if (hidden)
+    iv->flags |= STRATA_SHT_INTERVAL_HIDDEN_AFTER;
+}
 
-  if (q->cells != NULL)
+static void
+mark_hidden (StrataShtInterval *iv, gsize n, gint64 t1)
+{
+  for (gsize i = 0; i + 1 < n; i++)
+    set_hidden_after (&iv[i], iv[i].end < iv[i + 1].start - 1);
+  if (n > 0)
+    set_hidden_after (&iv[n - 1], iv[n - 1].end < t1);
+}
+
+/* Puts the rows in time order, one after the other, and marks where they
+ * skipped intervals: where one does not end right before the next
+ * starts. */
+static void
+finish_2d (Query2D *q, StrataShtRange *range)
+{
+  gsize n = 0;
+
+  range->row_start = g_new (gsize, q->n_unique + 1);
+  if (q->by_sample && !q->dense)
     {
-      const guint32 *cells = q->cells + (gsize) u * q->n_samples;
-      guint32 prev = NO_CELL;
+      for (gsize w = 0; w < q->n_unique * q->n_row_words; w++)
+        n += __builtin_popcountll (q->used[w]);
+      range->intervals = g_new (StrataShtInterval, MAX (n, 1));
+      n = 0;
+      for (guint u = 0; u < q->n_unique; u++)
+        {
+          const guint64 *used = q->used + u * q->n_row_words;
+          const guint32 *cells = q->cells + u * q->n_samples;
+          const StrataShtInterval *found = q->slots + u * q->n_samples;
 
-      row = g_array_sized_new (FALSE, FALSE, sizeof (StrataShtInterval), found->len);
-      for (guint64 i = 0; i < q->n_samples; i++)
-        if (cells[i] != prev && cells[i] != NO_CELL)
-          {
-            prev = cells[i];
-            g_array_append_val (row, g_array_index (found, StrataShtInterval, prev));
-          }
-      g_array_unref (found);
+          range->row_start[u] = n;
+          for (gsize w = 0; w < q->n_row_words; w++)
+            for (guint64 bits = used[w]; bits != 0; bits &= bits - 1)
+              range->intervals[n++] = found[cells[w * 64 + __builtin_ctzll (bits)]];
+          mark_hidden (range->intervals + range->row_start[u], n - range->row_start[u], q->t1);
+        }
+    }
+  else if (q->by_sample)
+    {
+      /* Packed in place: each interval moves to a lower index, or
+       * stays. */
+      for (guint u = 0; u < q->n_unique; u++)
+        {
+          const guint64 *used = q->used + u * q->n_row_words;
+          const StrataShtInterval *slots = q->slots + u * q->n_samples;
+
+          range->row_start[u] = n;
+          for (gsize w = 0; w < q->n_row_words; w++)
+            for (guint64 bits = used[w]; bits != 0; bits &= bits - 1)
+              q->slots[n++] = slots[w * 64 + __builtin_ctzll (bits)];
+          mark_hidden (q->slots + range->row_start[u], n - range->row_start[u], q->t1);
+        }
+      /* Rows of long intervals would keep memory they do not use. */
+      if (n < q->n_unique * q->n_samples / 2)
+        {
+          range->intervals = g_memdup2 (q->slots, MAX (n, 1) * sizeof (StrataShtInterval));
+          g_free (q->slots);
+        }
+      else
+        range->intervals = q->slots;
+      q->slots = NULL;
     }
   else
     {
-      row = found;
-      g_array_sort (row, compare_start);
-    }
-  q->found[u] = NULL;
+      for (guint u = 0; u < q->n_unique; u++)
+        n += q->found[u].len;
+      range->intervals = g_new (StrataShtInterval, MAX (n, 1));
+      n = 0;
+      for (guint u = 0; u < q->n_unique; u++)
+        {
+          ShtFound *row = &q->found[u];
 
-  for (guint i = 0; i < row->len; i++)
+          g_qsort_with_data (row->iv, row->len, sizeof (StrataShtInterval), compare_start, NULL);
+          mark_hidden (row->iv, row->len, q->t1);
+          range->row_start[u] = n;
+          if (row->len > 0)
+            memcpy (range->intervals + n, row->iv, row->len * sizeof (StrataShtInterval));
+          n += row->len;
+          g_clear_pointer (&row->iv, g_free);
+        }
+    }
+  range->row_start[q->n_unique] = n;
+}
+
+/* tree_lock held. Whether the rows of @q will find about one interval per
+ * sample (dense) rather than intervals holding many samples each: from the
+ * leaf holding the range's start in the tree of the first quark asked for,
+ * its intervals per quark and per step. A guess, which only decides where
+ * intervals are kept; an error is left to the query. */
+static gboolean
+expect_dense (StrataSht *self, const Query2D *q)
+{
+  const ShtGroup *g;
+  guint32 seq = 0;
+
+  g = group_tree (self, q->qmin / self->group_size, &seq);
+  while (g != NULL)
     {
-      StrataShtInterval *iv = &g_array_index (row, StrataShtInterval, i);
-      gint64 next = i + 1 < row->len
-                    ? g_array_index (row, StrataShtInterval, i + 1).start
-                    : q->t1;
-      gboolean hidden = i + 1 < row->len ? iv->end < next - 1 : iv->end < next;
+      ShtNode *node = get_node (self, g, seq, NULL);
+      int c;
 
-      iv->flags &= ~STRATA_SHT_INTERVAL_HIDDEN_AFTER;
-      if (hidden)
-        iv->flags |= STRATA_SHT_INTERVAL_HIDDEN_AFTER;
+      if (node == NULL || node->block == NULL)
+        {
+          /* Being written: too early to tell. */
+          g_clear_pointer (&node, _strata_sht_node_unref);
+          break;
+        }
+      c = child_at (node, q->t0);
+      if (node->n_children == 0 || c < 0)
+        {
+          double span = (double) ((guint64) node->end - (guint64) node->start) + 1;
+          gboolean dense = node->n_intervals == 0
+                           || node->n_intervals / (double) (node->own_max - node->own_min + 1)
+                              * (double) q->res / span >= 0.5;
+
+          _strata_sht_node_unref (node);
+          return dense;
+        }
+      seq = node->children[c].seq;
+      _strata_sht_node_unref (node);
     }
-  return row;
+  return TRUE;
 }
 
 /**
@@ -1000,6 +1335,7 @@ strata_sht_query_2d (StrataSht      *self,
   gboolean writing, ok = TRUE;
   guint n_all;
   g_autofree int *rowmap = NULL;
+  g_autofree guint32 *unique_quarks = NULL;
 
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (quarks != NULL || n_quarks == 0, NULL);
@@ -1035,31 +1371,53 @@ strata_sht_query_2d (StrataSht      *self,
     }
 
   rowmap = g_new (int, q.qmax - q.qmin + 1);
+  unique_quarks = g_new (guint32, n_quarks);
   for (guint32 i = 0; i <= q.qmax - q.qmin; i++)
     rowmap[i] = -1;
   for (guint i = 0; i < n_quarks; i++)
     {
       int *slot = &rowmap[quarks[i] - q.qmin];
       if (*slot < 0)
-        *slot = q.n_unique++;
+        {
+          unique_quarks[q.n_unique] = quarks[i];
+          *slot = q.n_unique++;
+        }
       range->row_to_unique[i] = *slot;
     }
   q.rowmap = rowmap;
+  q.quarks = unique_quarks;
   q.t0 = t0;
   q.t1 = t1;
   q.res = (guint64) resolution;
   q.n_samples = ((guint64) t1 - (guint64) t0) / q.res + 1;
-  q.found = g_new (GArray *, q.n_unique);
-  for (guint u = 0; u < q.n_unique; u++)
-    q.found[u] = g_array_new (FALSE, FALSE, sizeof (StrataShtInterval));
-  /* One cell per row and sample puts a row in order in one pass; with
-   * more samples than that (a resolution far below the data's), sort. */
-  if (q.n_samples <= CELLS_MAX / q.n_unique)
+  q.by_sample = q.n_samples <= SLOTS_MAX / q.n_unique;
+  if (q.by_sample)
     {
-      gsize n_cells = (gsize) q.n_unique * q.n_samples;
-      q.cells = g_new (guint32, n_cells);
-      memset (q.cells, 0xff, n_cells * sizeof (guint32));
+      gsize n_row_words = (q.n_samples + 63) / 64;
+
+      q.dense = expect_dense (self, &q);
+      q.slots = g_new (StrataShtInterval, q.n_unique * q.n_samples);
+      if (!q.dense)
+        {
+          q.found_len = g_new0 (guint, q.n_unique);
+          q.cells = g_new (guint32, q.n_unique * q.n_samples);
+        }
+      q.n_row_words = n_row_words;
+      q.used = g_new0 (guint64, q.n_unique * n_row_words);
+      q.row_missing = g_new (guint64, q.n_unique * n_row_words);
+      memset (q.row_missing, 0xff, q.n_unique * n_row_words * sizeof (guint64));
+      q.n_words = (q.n_unique + 31) / 32;
+      q.missing = g_new (guint32, q.n_samples * q.n_words);
+      q.wanted = g_new0 (guint32, q.n_words);
+      q.runs = g_new (ShtRun, q.n_unique);
+      q.run_rows = g_new (guint, q.n_unique);
+      for (guint u = 0; u < q.n_unique; u++)
+        q.wanted[u / 32] |= 1u << (u % 32);
+      for (guint64 i = 0; i < q.n_samples; i++)
+        memcpy (q.missing + i * q.n_words, q.wanted, q.n_words * sizeof (guint32));
     }
+  else
+    q.found = g_new0 (ShtFound, q.n_unique);
 
   if (writing)
     {
@@ -1096,15 +1454,21 @@ strata_sht_query_2d (StrataSht      *self,
         wanted = rowmap[x - q.qmin] >= 0;
       g = wanted ? group_tree (self, i, &root) : NULL;
       if (g != NULL)
-        ok = walk_2d (self, g, &q, root, error);
+        ok = walk_2d (self, g, &q, root, 0, q.n_samples - 1, error);
     }
   g_rw_lock_reader_unlock (&self->tree_lock);
 
-  range->unique_rows = g_new0 (GArray *, q.n_unique);
-  for (guint u = 0; u < q.n_unique; u++)
-    range->unique_rows[u] = finish_row (&q, u);
+  finish_2d (&q, range);
   g_free (q.found);
+  g_free (q.slots);
+  g_free (q.found_len);
   g_free (q.cells);
+  g_free (q.used);
+  g_free (q.row_missing);
+  g_free (q.missing);
+  g_free (q.wanted);
+  g_free (q.runs);
+  g_free (q.run_rows);
 
   if (!ok)
     {
@@ -1135,15 +1499,15 @@ strata_sht_range_get_row (StrataShtRange *range,
                           guint           row,
                           guint          *n_intervals)
 {
-  GArray *a;
+  guint u;
 
   g_return_val_if_fail (range != NULL, NULL);
   g_return_val_if_fail (row < range->n_rows, NULL);
   g_return_val_if_fail (n_intervals != NULL, NULL);
 
-  a = range->unique_rows[range->row_to_unique[row]];
-  *n_intervals = a->len;
-  return (const StrataShtInterval *) a->data;
+  u = range->row_to_unique[row];
+  *n_intervals = range->row_start[u + 1] - range->row_start[u];
+  return range->intervals + range->row_start[u];
 }
 
 void
@@ -1151,16 +1515,8 @@ strata_sht_range_free (StrataShtRange *range)
 {
   if (range == NULL)
     return;
-  if (range->unique_rows != NULL)
-    {
-      guint n_unique = 0;
-      for (guint i = 0; i < range->n_rows; i++)
-        n_unique = MAX (n_unique, range->row_to_unique[i] + 1);
-      for (guint u = 0; u < n_unique; u++)
-        if (range->unique_rows[u] != NULL)
-          g_array_unref (range->unique_rows[u]);
-      g_free (range->unique_rows);
-    }
+  g_free (range->intervals);
+  g_free (range->row_start);
   g_free (range->row_to_unique);
   g_free (range);
 }

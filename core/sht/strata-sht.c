@@ -621,6 +621,7 @@ close_node (StrataSht *self, ShtGroup *g, guint level, gint64 end, GError **erro
 {
   ShtNode *node = g->branch[level];
   guint32 seq = node->seq;
+  guint8 *block = _strata_sht_node_block_new (self->block_size);
   gboolean ok;
 
   node->end = end;
@@ -635,17 +636,17 @@ close_node (StrataSht *self, ShtGroup *g, guint level, gint64 end, GError **erro
       entry->min_quark = node->min_quark;
       entry->max_quark = node->max_quark;
     }
-  _strata_sht_node_serialize (node, self->block, self->block_size);
-  ok = write_all (self, self->block, self->block_size,
+  _strata_sht_node_serialize (node, block, self->block_size);
+  ok = write_all (self, block, self->block_size,
                   (guint64) self->block_size * (1 + (guint64) node->seq), error);
   _strata_sht_node_unref (node);
 
   /* Cached in the form queries read, straight from what was written. */
-  if (ok)
+  if (!ok)
+    g_free (block);
+  else
     {
-      ShtNode *closed = _strata_sht_node_deserialize (self->block, self->block_size,
-                                                      seq,
-                                                      error);
+      ShtNode *closed = _strata_sht_node_deserialize (block, self->block_size, seq, error);
       ok = closed != NULL;
       if (ok)
         {
@@ -807,11 +808,8 @@ restart:
         }
       if (iv->start < node->start)
         continue;
-      if (_strata_sht_node_size_with (node, iv) <= self->block_size)
-        {
-          _strata_sht_node_add (node, iv);
-          break;
-        }
+      if (_strata_sht_node_try_add (node, iv, self->block_size))
+        break;
       /* Full. The root is never closed without a new one above it. */
       if (level == 1)
         {
