@@ -220,15 +220,28 @@ about_action (GSimpleAction *action,
 {
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
   const char *authors[] = { _("The Strata developers"), NULL };
+  /* What a bug report needs: the libraries Strata was built with */
+  g_autofree char *system = g_strdup_printf (_("Built with GTK %d.%d.%d, GLib %d.%d.%d and libbabeltrace2 %s.\n"
+                                               "Running with GTK %u.%u.%u and GLib %u.%u.%u."),
+                                             GTK_MAJOR_VERSION, GTK_MINOR_VERSION, GTK_MICRO_VERSION,
+                                             GLIB_MAJOR_VERSION, GLIB_MINOR_VERSION, GLIB_MICRO_VERSION,
+                                             BABELTRACE2_BUILD_VERSION,
+                                             gtk_get_major_version (), gtk_get_minor_version (),
+                                             gtk_get_micro_version (), glib_major_version, glib_minor_version,
+                                             glib_micro_version);
 
   gtk_show_about_dialog (parent,
                          "program-name", _("Strata"),
                          "logo-icon-name", APP_ID,
                          "version", PACKAGE_VERSION,
-                         "comments", _("Explains latency on virtualized machines from LTTng traces of the "
-                                       "host, its VMs and containers"),
+                         "comments", _("Explains latency on virtualized machines from the LTTng traces of a "
+                                       "host, its virtual machines and containers"),
+                         "copyright", _("© 2026 The Strata developers"),
                          "license-type", GTK_LICENSE_GPL_3_0,
                          "authors", authors,
+                         /* Translators: your names and addresses, one per line */
+                         "translator-credits", _("translator-credits"),
+                         "system-information", system,
                          NULL);
 }
 
@@ -406,6 +419,7 @@ strata_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.new-window", new_window_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", preferences_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "window.close", close_accels);
+  gtk_window_set_default_icon_name (APP_ID);
 
   self->settings = load_settings ();
   g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &self->initial_prefer_dark, NULL);
