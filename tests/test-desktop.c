@@ -283,6 +283,10 @@ test_window_size (void)
   g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 1300);
   g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 820);
   g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+  /* The settings, shared by the windows, still write at once */
+  g_settings_set_boolean (settings, "color-by-machine", TRUE);
+  g_assert_false (g_settings_get_has_unapplied (settings));
+  g_settings_reset (settings, "color-by-machine");
 
   third = strata_window_new (GTK_APPLICATION (app));
   gtk_window_get_default_size (GTK_WINDOW (third), &width, &height);

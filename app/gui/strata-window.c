@@ -1232,16 +1232,16 @@ strata_window_close_request (GtkWindow *window)
     {
       int width, height;
 
-      /* The size it had before being maximized, to unmaximize to */
+      /* The size it had before being maximized, to unmaximize to. Not
+       * through g_settings_delay(): the settings are the application's, and
+       * would stay in delay-apply mode for every window after this one. */
       gtk_window_get_default_size (window, &width, &height);
-      g_settings_delay (self->settings);
       if (width > 0 && height > 0)
         {
           g_settings_set_int (self->settings, "window-width", width);
           g_settings_set_int (self->settings, "window-height", height);
         }
       g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
-      g_settings_apply (self->settings);
     }
   return GTK_WINDOW_CLASS (strata_window_parent_class)->close_request (window);
 }
