@@ -49,6 +49,7 @@ struct _StrataApplication
   GSettings      *settings;           /* NULL without the schema */
   ColorScheme     color_scheme;
   gboolean        initial_prefer_dark;
+  GDBusConnection *portal_bus;        /* where portal_signal is subscribed */
   guint           portal_signal;
   GCancellable   *cancellable;
 };
@@ -354,6 +355,7 @@ watch_color_scheme (StrataApplication *self)
 
   if (bus == NULL)
     return;
+  self->portal_bus = g_object_ref (bus);
   self->portal_signal = g_dbus_connection_signal_subscribe (bus, PORTAL_BUS_NAME, PORTAL_SETTINGS, "SettingChanged",
                                                             PORTAL_OBJECT_PATH, "org.freedesktop.appearance",
                                                             G_DBUS_SIGNAL_FLAGS_NONE, portal_setting_changed_cb,
@@ -362,6 +364,17 @@ watch_color_scheme (StrataApplication *self)
                           g_variant_new ("(ss)", "org.freedesktop.appearance", "color-scheme"),
                           G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, self->cancellable,
                           portal_read_cb, g_object_ref (self));
+}
+
+/* At shutdown, or when the application goes without one (tests) */
+static void
+unwatch_color_scheme (StrataApplication *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  if (self->portal_signal != 0)
+    g_dbus_connection_signal_unsubscribe (self->portal_bus, self->portal_signal);
+  self->portal_signal = 0;
+  g_clear_object (&self->portal_bus);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -444,14 +457,15 @@ strata_application_startup (GApplication *app)
 static void
 strata_application_shutdown (GApplication *app)
 {
-  StrataApplication *self = STRATA_APPLICATION (app);
-  GDBusConnection *bus = g_application_get_dbus_connection (app);
-
-  g_cancellable_cancel (self->cancellable);
-  if (self->portal_signal != 0 && bus != NULL)
-    g_dbus_connection_signal_unsubscribe (bus, self->portal_signal);
-  self->portal_signal = 0;
+  unwatch_color_scheme (STRATA_APPLICATION (app));
   G_APPLICATION_CLASS (strata_application_parent_class)->shutdown (app);
+}
+
+static void
+strata_application_dispose (GObject *object)
+{
+  unwatch_color_scheme (STRATA_APPLICATION (object));
+  G_OBJECT_CLASS (strata_application_parent_class)->dispose (object);
 }
 
 static void
@@ -472,6 +486,7 @@ strata_application_class_init (StrataApplicationClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  object_class->dispose = strata_application_dispose;
   object_class->finalize = strata_application_finalize;
   app_class->startup = strata_application_startup;
   app_class->shutdown = strata_application_shutdown;
