@@ -13,14 +13,17 @@
 /* The desktop application as a GNOME user meets it, under Xvfb: in French
  * (po/fr.po, built into the build folder and found through
  * $STRATA_LOCALEDIR), with its settings (the schema compiled into the
- * build folder, GSETTINGS_BACKEND=memory), its preferences and its
- * shortcuts window. Pictures of the window, the menu, the preferences and
- * the shortcuts are written into the test's folder, or into
- * $STRATA_TEST_SCREENSHOTS when it is set, to look at. */
+ * build folder, GSETTINGS_BACKEND=memory), its preferences, its shortcuts
+ * window, and a desktop that prefers light or dark (a settings portal of
+ * the test's own, on a private session bus). Pictures of the window, the
+ * menu, the preferences and the shortcuts are written into the test's
+ * folder, or into $STRATA_TEST_SCREENSHOTS when it is set, to look at. */
 
 static char *tmp;
 static StrataApplication *app;
 static StrataWindow *window;
+static GDBusConnection *portal_bus;
+static guint32 portal_color_scheme;   /* 0: no preference, 1: dark, 2: light */
 
 static void
 wait_ms (guint ms)
@@ -122,6 +125,91 @@ collect_menu_labels (GMenuModel *model,
 }
 
 /* ---------------------------------------------------------------------- */
+/* The desktop's settings portal                                          */
+/* ---------------------------------------------------------------------- */
+
+static const char portal_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.portal.Settings'>"
+  "    <method name='Read'>"
+  "      <arg type='s' name='namespace' direction='in'/>"
+  "      <arg type='s' name='key' direction='in'/>"
+  "      <arg type='v' name='value' direction='out'/>"
+  "    </method>"
+  "    <signal name='SettingChanged'>"
+  "      <arg type='s' name='namespace'/>"
+  "      <arg type='s' name='key'/>"
+  "      <arg type='v' name='value'/>"
+  "    </signal>"
+  "  </interface>"
+  "</node>";
+
+static void
+portal_method_cb (GDBusConnection       *connection,
+                  const char            *sender,
+                  const char            *object_path,
+                  const char            *interface_name,
+                  const char            *method_name,
+                  GVariant              *parameters,
+                  GDBusMethodInvocation *invocation,
+                  gpointer               user_data)
+{
+  const char *namespace;
+  const char *key;
+
+  g_variant_get (parameters, "(&s&s)", &namespace, &key);
+  if (g_str_equal (namespace, "org.freedesktop.appearance") && g_str_equal (key, "color-scheme"))
+    /* As the portals before ReadOne() answer: in one variant more */
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(v)", g_variant_new_variant (
+                                                            g_variant_new_uint32 (portal_color_scheme))));
+  else
+    g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.portal.Error.NotFound",
+                                                "Requested setting not found");
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+start_portal (void)
+{
+  static const GDBusInterfaceVTable vtable = { portal_method_cb, NULL, NULL, { 0 } };
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (portal_xml, NULL);
+  g_autoptr(GError) error = NULL;
+  gboolean acquired = FALSE;
+
+  portal_bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (portal_bus, "/org/freedesktop/portal/desktop", info->interfaces[0], &vtable,
+                                     NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_bus_own_name_on_connection (portal_bus, "org.freedesktop.portal.Desktop", G_BUS_NAME_OWNER_FLAGS_NONE,
+                                name_acquired_cb, NULL, &acquired, NULL);
+  while (!acquired)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+set_system_color_scheme (guint32 scheme)
+{
+  g_autoptr(GError) error = NULL;
+
+  portal_color_scheme = scheme;
+  g_dbus_connection_emit_signal (portal_bus, NULL, "/org/freedesktop/portal/desktop",
+                                 "org.freedesktop.portal.Settings", "SettingChanged",
+                                 g_variant_new ("(ssv)", "org.freedesktop.appearance", "color-scheme",
+                                                g_variant_new_uint32 (scheme)),
+                                 &error);
+  g_assert_no_error (error);
+}
+
+/* ---------------------------------------------------------------------- */
 
 static void
 test_french_window (void)
@@ -179,8 +267,8 @@ prefers_dark (void)
 {
   gboolean dark;
 
-  /* Settings notify their changes from the main loop */
-  wait_ms (50);
+  /* Settings and the portal notify their changes from the main loop */
+  wait_ms (150);
   g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
   return dark;
 }
@@ -205,8 +293,7 @@ test_preferences (void)
   g_assert_true (shows (GTK_WIDGET (prefs), "Couleur par machine"));
   save_picture (GTK_WIDGET (prefs), "preferences-fr");
 
-  /* Style: forced dark, forced light, then the system's (no portal here:
-   * what GTK's settings said, light) */
+  /* Style: forced dark, forced light, then the system's (no preference) */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (prefs), "settings.style-variant", "s", "dark"));
   g_assert_cmpstr (g_settings_get_string (settings, "style-variant"), ==, "dark");
   g_assert_true (prefers_dark ());
@@ -237,6 +324,28 @@ test_preferences (void)
 
   gtk_window_close (prefs);
   wait_ms (100);
+}
+
+/* "Follow the system" follows the portal's color scheme as it changes;
+ * light and dark override it */
+static void
+test_system_style (void)
+{
+  GSettings *settings = strata_application_get_settings (app);
+
+  g_settings_set_string (settings, "style-variant", "follow");
+  g_assert_false (prefers_dark ());
+  set_system_color_scheme (1);
+  g_assert_true (prefers_dark ());
+  g_settings_set_string (settings, "style-variant", "light");
+  g_assert_false (prefers_dark ());
+  g_settings_set_string (settings, "style-variant", "follow");
+  g_assert_true (prefers_dark ());
+  save_picture (GTK_WIDGET (window), "window-fr-system-dark");
+  set_system_color_scheme (2);
+  g_assert_false (prefers_dark ());
+  set_system_color_scheme (0);
+  g_assert_false (prefers_dark ());
 }
 
 /* Ctrl+? shows the shortcuts, in French, with the window's real keys */
@@ -300,6 +409,7 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(GError) error = NULL;
+  GTestDBus *bus;
   int ret;
 
   tmp = strata_test_make_tmpdir ();
@@ -316,6 +426,12 @@ main (int   argc,
   gtk_disable_setlocale ();
   gtk_init ();
 
+  /* A session bus of the test's own, where the application finds the
+   * test's settings portal */
+  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (bus);
+  start_portal ();
+
   app = strata_application_new ();
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
@@ -325,12 +441,17 @@ main (int   argc,
 
   g_test_add_func ("/strata/desktop/french-window", test_french_window);
   g_test_add_func ("/strata/desktop/preferences", test_preferences);
+  g_test_add_func ("/strata/desktop/system-style", test_system_style);
   g_test_add_func ("/strata/desktop/shortcuts", test_shortcuts);
   g_test_add_func ("/strata/desktop/window-size", test_window_size);
   ret = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_clear_object (&app);
+  g_clear_object (&portal_bus);
+  /* Not g_test_dbus_down(), nor unref, which waits for the bus connection
+   * to go: GTK keeps it to the end of the process */
+  g_test_dbus_stop (bus);
   strata_test_rmtree (tmp);
   g_free (tmp);
   return ret;
