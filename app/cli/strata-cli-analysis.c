@@ -149,24 +149,27 @@ static void
 progress_cb (const StrataExperimentProgress *progress,
              gpointer                        user_data)
 {
-  /* On the worker thread: stderr is fine from any thread. */
+  g_autofree char *text = NULL;
+
+  /* On the worker thread: stderr is fine from any thread. The line is
+   * rewritten in place (carriage return, erase to the end of the line). */
   switch (progress->phase)
     {
     case STRATA_EXPERIMENT_DISCOVER:
-      g_printerr (_("\r\033[KFinding traces…"));
+      text = g_strdup (_("Finding traces…"));
       break;
     case STRATA_EXPERIMENT_SYNC:
-      g_printerr (_("\r\033[KSynchronizing… %3.0f %%"), progress->fraction * 100);
+      text = g_strdup_printf (_("Synchronizing… %3.0f %%"), progress->fraction * 100);
       break;
     case STRATA_EXPERIMENT_FUSE:
-      g_printerr (_("\r\033[KAnalysing… %3.0f %%, %.2f M events/s"),
-                  progress->fraction * 100, progress->events_per_s / 1e6);
+      text = g_strdup_printf (_("Analysing… %3.0f %%, %.2f M events/s"),
+                              progress->fraction * 100, progress->events_per_s / 1e6);
       break;
     case STRATA_EXPERIMENT_DONE:
     default:
-      g_printerr ("\r\033[K");
       break;
     }
+  g_printerr ("\r\033[K%s", text != NULL ? text : "");
 }
 
 static void
@@ -188,7 +191,7 @@ open_catalog (const char  *cache_dir,
   StrataCatalog *catalog = strata_catalog_open (path, cache_dir, error);
 
   if (catalog != NULL && strata_catalog_get_warning (catalog) != NULL)
-    g_printerr ("%s: warning: %s\n", g_get_prgname (), strata_catalog_get_warning (catalog));
+    g_printerr (_("%s: warning: %s\n"), g_get_prgname (), strata_catalog_get_warning (catalog));
   return catalog;
 }
 
@@ -242,7 +245,7 @@ strata_cli_get_analysis (StrataCliContext       *ctx,
     }
 
   for (guint i = 0; run.result->warnings != NULL && i < run.result->warnings->len; i++)
-    g_printerr ("%s: warning: %s\n", g_get_prgname (), (const char *) g_ptr_array_index (run.result->warnings, i));
+    g_printerr (_("%s: warning: %s\n"), g_get_prgname (), (const char *) g_ptr_array_index (run.result->warnings, i));
   out->sht_path = g_strdup (run.result->sht_path);
   out->summary = json_node_copy (run.result->summary);
   out->stats = json_node_copy (run.result->stats);

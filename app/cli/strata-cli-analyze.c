@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "strata-analysis.h"
@@ -43,23 +44,39 @@ print_machine_tree (JsonArray  *machines,
       const char *p = json_object_get_null_member (m, "parent") ? NULL : json_object_get_string_member (m, "parent");
       JsonArray *containers = json_object_get_array_member (m, "containers");
 
+      gint64 n_cpus, n_events;
+      g_autofree char *cpus = NULL;
+      g_autofree char *events = NULL;
+
       if (g_strcmp0 (p, parent) != 0)
         continue;
-      g_print ("%*s%s  L%" G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT " %s%s, %" G_GINT64_FORMAT " events\n",
+      n_cpus = json_object_get_int_member (m, "cpus");
+      n_events = json_object_get_int_member (m, "events");
+      if (g_str_equal (json_object_get_string_member (m, "kind"), "vm"))
+        cpus = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" PRId64 " vCPU", "%" PRId64 " vCPUs", (gulong) n_cpus),
+                                n_cpus);
+      else
+        cpus = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" PRId64 " CPU", "%" PRId64 " CPUs", (gulong) n_cpus),
+                                n_cpus);
+      events = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" PRId64 " event", "%" PRId64 " events",
+                                             (gulong) n_events),
+                                n_events);
+      /* Translators: a machine of the tree: its name, its layer (L0 is the
+       * host), its kind (host, vm or container: not translated), its CPUs,
+       * " (not traced)" or nothing, its events */
+      g_print (_("%*s%s  L%" PRId64 " %s, %s%s, %s\n"),
                (int) depth * 2 + 2, "", json_object_get_string_member (m, "name"),
                json_object_get_int_member (m, "layer"), json_object_get_string_member (m, "kind"),
-               json_object_get_int_member (m, "cpus"),
-               g_str_equal (json_object_get_string_member (m, "kind"), "vm") ? "vCPUs" : "CPUs",
-               json_object_get_boolean_member (m, "traced") ? "" : _(" (not traced)"),
-               json_object_get_int_member (m, "events"));
+               cpus, json_object_get_boolean_member (m, "traced") ? "" : _(" (not traced)"), events);
       for (guint k = 0; k < json_array_get_length (containers); k++)
         {
           JsonObject *c = json_array_get_object_element (containers, k);
+          guint n_threads = json_array_get_length (json_object_get_array_member (c, "threads"));
 
-          g_print ("%*scontainer %" G_GINT64_FORMAT " (level %" G_GINT64_FORMAT "), %u threads\n",
+          g_print (g_dngettext (GETTEXT_PACKAGE, "%*scontainer %" PRId64 " (level %" PRId64 "), %u thread\n",
+                                "%*scontainer %" PRId64 " (level %" PRId64 "), %u threads\n", n_threads),
                    (int) depth * 2 + 6, "", json_object_get_int_member (c, "pid_ns_inum"),
-                   json_object_get_int_member (c, "level"),
-                   json_array_get_length (json_object_get_array_member (c, "threads")));
+                   json_object_get_int_member (c, "level"), n_threads);
         }
       print_machine_tree (machines, json_object_get_string_member (m, "name"), depth + 1);
     }
@@ -74,9 +91,9 @@ print_summary_text (const StrataCliAnalysis *a)
 
   g_print (_("Machines:\n"));
   print_machine_tree (json_object_get_array_member (root, "machines"), NULL, 0);
-  g_print (_("Events: %" G_GINT64_FORMAT ", threads: %" G_GINT64_FORMAT "\n"),
+  g_print (_("Events: %" PRId64 ", threads: %" PRId64 "\n"),
            json_object_get_int_member (root, "events"), json_object_get_int_member (root, "threads"));
-  g_print (_("Time: %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " ns (%.3f s)\n"),
+  g_print (_("Time: %" PRId64 " to %" PRId64 " ns (%.3f s)\n"),
            json_object_get_int_member (root, "start_ns"), json_object_get_int_member (root, "end_ns"),
            (json_object_get_int_member (root, "end_ns") - json_object_get_int_member (root, "start_ns")) / 1e9);
   if (a->from_cache)
@@ -213,8 +230,11 @@ print_query_text (JsonNode *node)
       JsonArray *vcpus = json_object_get_array_member (s, "vcpus");
 
       g_print ("t = %" G_GINT64_FORMAT "\n", json_object_get_int_member (s, "t"));
-      g_print ("  %-8s %-4s %-12s %-5s %-5s %-8s %-16s %-12s %s\n", "host", "cpu", "machine", "layer",
-               "vcpu", "tid", "comm", "container", "status");
+      /* The columns' names: short, and padded by the format */
+      g_print ("  %-8s %-4s %-12s %-5s %-5s %-8s %-16s %-12s %s\n", C_("query column", "host"),
+               C_("query column", "cpu"), C_("query column", "machine"), C_("query column", "layer"),
+               C_("query column", "vcpu"), C_("query column", "tid"), C_("query column", "comm"),
+               C_("query column", "container"), C_("query column", "status"));
       for (guint k = 0; k < json_array_get_length (cpus); k++)
         {
           JsonObject *c = json_array_get_object_element (cpus, k);
@@ -235,7 +255,9 @@ print_query_text (JsonNode *node)
         {
           JsonObject *v = json_array_get_object_element (vcpus, k);
 
-          g_print ("  vCPU %s/%" G_GINT64_FORMAT ": %s%s%s\n", json_object_get_string_member (v, "machine"),
+          /* Translators: a vCPU (machine/number), its state (not translated), and the
+           * last exit or nothing */
+          g_print (_("  vCPU %s/%" PRId64 ": %s%s%s\n"), json_object_get_string_member (v, "machine"),
                    json_object_get_int_member (v, "vcpu"), json_object_get_string_member (v, "state"),
                    json_object_get_null_member (v, "exit_reason") ? "" : _(", last exit "),
                    json_object_get_null_member (v, "exit_reason") ? "" : json_object_get_string_member (v, "exit_reason"));
@@ -282,8 +304,8 @@ strata_cli_query (StrataCliContext *ctx)
       if (t < strata_analysis_get_start_time (analysis) || t > strata_analysis_get_end_time (analysis))
         {
           strata_cli_analysis_clear (&a);
-          return strata_cli_usage_error (NULL, _("--at: %" G_GINT64_FORMAT " is outside the traces, which go "
-                                                 "from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " ns"),
+          return strata_cli_usage_error (NULL, _("--at: %" PRId64 " is outside the traces, which go "
+                                                 "from %" PRId64 " to %" PRId64 " ns"),
                                          t, strata_analysis_get_start_time (analysis),
                                          strata_analysis_get_end_time (analysis));
         }
@@ -395,7 +417,7 @@ print_stats_text (JsonNode *stats)
           JsonObject *s = json_object_get_object_member (l, "scheduled");
           JsonObject *e = json_object_get_object_member (l, "executing");
 
-          g_print (_("  L%" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " wakeups, scheduled mean %.1f µs p99 %.1f µs; "
+          g_print (_("  L%" PRId64 ": %" PRId64 " wakeups, scheduled mean %.1f µs p99 %.1f µs; "
                      "executing mean %.1f µs p99 %.1f µs\n"),
                    json_object_get_int_member (l, "layer"), json_object_get_int_member (s, "count"),
                    json_object_get_int_member (s, "mean_ns") / 1e3, json_object_get_int_member (s, "p99_ns") / 1e3,

@@ -70,7 +70,13 @@ load_cb (GObject      *object,
   /* Reading a large archive takes a while: say how far it got, on a
    * terminal only, on one line that the results then replace. */
   if (run->show_progress)
-    g_printerr (_("\r\033[KRead %u of %u traces…"), run->done, run->locations->len);
+    {
+      g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Read %u of %u trace…",
+                                                            "Read %u of %u traces…", run->locations->len),
+                                               run->done, run->locations->len);
+
+      g_printerr ("\r\033[K%s", text);
+    }
 
   start_next (run);
 }

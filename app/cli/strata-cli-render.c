@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <inttypes.h>
 
 #include "strata-analysis.h"
 #include "strata-cli.h"
@@ -205,9 +206,9 @@ strata_cli_render (StrataCliContext *ctx)
   if (options.t1 <= options.t0)
     {
       strata_cli_analysis_clear (&a);
-      return strata_cli_usage_error (NULL, _("--from/--to: the range %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                                             " is empty (the traces go from %" G_GINT64_FORMAT " to %"
-                                             G_GINT64_FORMAT " ns)"),
+      return strata_cli_usage_error (NULL, _("--from/--to: the range %" PRId64 " to %" PRId64
+                                             " is empty (the traces go from %" PRId64 " to %"
+                                             PRId64 " ns)"),
                                      options.t0, options.t1, strata_analysis_get_start_time (analysis),
                                      strata_analysis_get_end_time (analysis));
     }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,7 +16,9 @@ static void
 progress_cb (double   fraction,
              gpointer user_data)
 {
-  g_printerr (_("\r\033[KSimulating… %.0f%%"), fraction * 100);
+  g_autofree char *text = g_strdup_printf (_("Simulating… %.0f%%"), fraction * 100);
+
+  g_printerr ("\r\033[K%s", text);
 }
 
 /* The simulation runs on a worker thread, so that the main loop keeps
@@ -111,7 +114,7 @@ strata_cli_simulate (StrataCliContext *ctx)
   };
 
   for (const char * const *n = strata_sim_scenario_names (); *n != NULL; n++)
-    g_string_append_printf (scenarios, "  %-12s %s\n", *n, strata_sim_scenario_describe (*n));
+    g_string_append_printf (scenarios, "  %-12s %s\n", *n, _(strata_sim_scenario_describe (*n)));
   summary = g_strdup_printf (_("Simulates a physical machine and everything it runs (VMs, nested VMs, "
                                "containers), and writes one LTTng kernel trace per machine, with the "
                                "ground truth (ground-truth.tsv) and a description (scenario.json).\n\n"
@@ -171,8 +174,8 @@ strata_cli_simulate (StrataCliContext *ctx)
 
   if (isatty (STDERR_FILENO))
     g_printerr ("\r\033[K");
-  printf (_("Wrote %s: %u machines, %u traces, %" G_GUINT64_FORMAT " events in %.1f s "
-            "(%.0f events/s), %" G_GUINT64_FORMAT " ground-truth rows\n"),
+  printf (_("Wrote %s: %u machines, %u traces, %" PRIu64 " events in %.1f s "
+            "(%.0f events/s), %" PRIu64 " ground-truth rows\n"),
           out, job.stats.n_machines, job.stats.n_traces, job.stats.n_events, seconds,
           job.stats.n_events / MAX (seconds, 1e-6), job.stats.n_truth_rows);
   return STRATA_CLI_EXIT_OK;

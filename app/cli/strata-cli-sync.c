@@ -26,8 +26,12 @@ progress_cb (guint    n_done,
              guint    n_traces,
              gpointer user_data)
 {
+  g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Read %u of %u trace…",
+                                                        "Read %u of %u traces…", n_traces),
+                                           n_done, n_traces);
+
   /* On the worker thread: stderr is fine from any thread. */
-  g_printerr (_("\r\033[KRead %u of %u traces…"), n_done, n_traces);
+  g_printerr ("\r\033[K%s", text);
 }
 
 static void

@@ -5,11 +5,11 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
-#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 
 #include "strata-cli.h"
+#include "strata-i18n.h"
 
 typedef struct
 {
@@ -105,10 +105,7 @@ main (int   argc,
   guint signal_id;
   int ret;
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  strata_i18n_init ();
   g_set_prgname ("strata-cli");
 
   /* libbabeltrace2 would start a Python interpreter in every reading

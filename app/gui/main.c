@@ -4,9 +4,9 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
 
 #include "strata-application.h"
+#include "strata-i18n.h"
 
 int
 main (int   argc,
@@ -14,10 +14,9 @@ main (int   argc,
 {
   g_autoptr(StrataApplication) app = NULL;
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  strata_i18n_init ();
+  /* GTK would set the locale again, undoing what strata_i18n_init() chose */
+  gtk_disable_setlocale ();
   g_setenv ("LIBBABELTRACE2_DISABLE_PYTHON_PLUGINS", "1", FALSE);
 
   app = strata_application_new ();

@@ -15,5 +15,6 @@ StrataApplication *strata_application_new          (void);
 StrataCatalog     *strata_application_get_catalog  (StrataApplication *self);
 const char        *strata_application_get_catalog_error (StrataApplication *self);
 char              *strata_application_dup_demo_dir (StrataApplication *self);
+GSettings         *strata_application_get_settings (StrataApplication *self);
 
 G_END_DECLS

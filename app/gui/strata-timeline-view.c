@@ -36,6 +36,7 @@ struct _StrataTimelineView
   StrataTimeGraph     *model;
   StrataRenderPainter *painter;
   StrataRenderColorBy  color_by;
+  double               highlight_alpha;
   gboolean             dark;
   GHashTable          *folded;         /* row index set */
   GArray              *visible;        /* guint row indexes */
@@ -95,6 +96,7 @@ make_painter (StrataTimelineView *self)
   strata_render_style_init (&style);
   style.dark = self->dark;
   style.color_by = self->color_by;
+  style.highlight_alpha = self->highlight_alpha;
   style.legend = FALSE;
   g_clear_pointer (&self->painter, strata_render_painter_unref);
   self->painter = strata_render_painter_new (&style);
@@ -772,6 +774,12 @@ strata_timeline_view_init (StrataTimelineView *self)
   self->visible = g_array_new (FALSE, FALSE, sizeof (guint));
   self->hover_x = -1;
   self->color_by = STRATA_RENDER_COLOR_BY_STATE;
+  {
+    StrataRenderStyle style;
+
+    strata_render_style_init (&style);
+    self->highlight_alpha = style.highlight_alpha;
+  }
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
@@ -863,6 +871,22 @@ strata_timeline_view_set_color_by (StrataTimelineView  *self,
   if (self->color_by == color_by)
     return;
   self->color_by = color_by;
+  make_painter (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/**
+ * strata_timeline_view_set_highlight_alpha:
+ * @alpha: the opacity of the band over what a highlight does not select
+ */
+void
+strata_timeline_view_set_highlight_alpha (StrataTimelineView *self,
+                                          double              alpha)
+{
+  g_return_if_fail (STRATA_IS_TIMELINE_VIEW (self));
+  if (self->highlight_alpha == alpha)
+    return;
+  self->highlight_alpha = alpha;
   make_painter (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }

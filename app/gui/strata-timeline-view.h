@@ -21,6 +21,8 @@ StrataRenderRows *strata_timeline_view_get_rows      (StrataTimelineView  *self)
 StrataTimeGraph  *strata_timeline_view_get_model     (StrataTimelineView  *self);
 void              strata_timeline_view_set_color_by  (StrataTimelineView  *self,
                                                       StrataRenderColorBy  color_by);
+void              strata_timeline_view_set_highlight_alpha (StrataTimelineView *self,
+                                                      double               alpha);
 void              strata_timeline_view_refresh       (StrataTimelineView  *self);
 guint             strata_timeline_view_get_plot_width (StrataTimelineView *self);
 char             *strata_timeline_view_dup_tooltip   (StrataTimelineView  *self,

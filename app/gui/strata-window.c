@@ -53,6 +53,9 @@ struct _StrataWindow
   StrataHighlight      *highlight;
   StrataRenderScope    *scope;
   gboolean              color_by_machine;
+  double                highlight_alpha;
+
+  GSettings            *settings;      /* Owned, nullable: the application's */
 
   StrataViewport       *viewport;
   GCancellable         *cancellable;
@@ -563,6 +566,20 @@ chooser_response_cb (GtkNativeDialog *dialog,
       g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
       g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
 
+      /* The next Open starts beside what was opened */
+      if (self->settings != NULL && g_list_model_get_n_items (files) > 0)
+        {
+          g_autoptr(GFile) first = g_list_model_get_item (files, 0);
+          g_autoptr(GFile) parent = g_file_get_parent (first);
+
+          if (parent != NULL)
+            {
+              g_autofree char *uri = g_file_get_uri (parent);
+
+              g_settings_set_string (self->settings, "last-folder", uri);
+            }
+        }
+
       for (guint i = 0; i < g_list_model_get_n_items (files); i++)
         {
           g_autoptr(GFile) file = g_list_model_get_item (files, i);
@@ -591,6 +608,19 @@ open_action (GtkWidget  *widget,
   chooser = gtk_file_chooser_native_new (_("Open Trace Archives"), GTK_WINDOW (self),
                                          GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"), _("_Cancel"));
   gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (chooser), TRUE);
+  if (self->settings != NULL)
+    {
+      g_autofree char *uri = g_settings_get_string (self->settings, "last-folder");
+
+      if (uri[0] != '\0')
+        {
+          g_autoptr(GFile) folder = g_file_new_for_uri (uri);
+
+          /* A folder since removed: the chooser's default */
+          if (g_file_query_file_type (folder, G_FILE_QUERY_INFO_NONE, NULL) == G_FILE_TYPE_DIRECTORY)
+            gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL);
+        }
+    }
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
@@ -858,6 +888,7 @@ strata_window_export (StrataWindow  *self,
     }
   strata_render_style_init (&style);
   style.color_by = self->color_by_machine ? STRATA_RENDER_COLOR_BY_MACHINE : STRATA_RENDER_COLOR_BY_STATE;
+  style.highlight_alpha = self->highlight_alpha;
   options.t0 = strata_viewport_get_start (self->viewport);
   options.t1 = strata_viewport_get_end (self->viewport);
   options.width = width > 0 ? width : (guint) MAX (gtk_widget_get_width (GTK_WIDGET (view)), 640);
@@ -924,6 +955,7 @@ parse_time (StrataWindow *self,
             gint64       *t)
 {
   static const struct { const char *unit; double ns; } units[] = {
+    /* Not translated: the units as typed, the same in every language */
     { "ns", 1 }, { "us", 1e3 }, { "µs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
   };
   char *end = NULL;
@@ -1109,6 +1141,7 @@ fill_recent (StrataWindow *self)
 enum {
   PROP_0,
   PROP_COLOR_BY_MACHINE,
+  PROP_HIGHLIGHT_ALPHA,
   N_PROPS
 };
 
@@ -1126,6 +1159,9 @@ strata_window_get_property (GObject    *object,
     {
     case PROP_COLOR_BY_MACHINE:
       g_value_set_boolean (value, self->color_by_machine);
+      break;
+    case PROP_HIGHLIGHT_ALPHA:
+      g_value_set_double (value, self->highlight_alpha);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1153,9 +1189,61 @@ strata_window_set_property (GObject      *object,
           g_object_notify_by_pspec (object, pspec);
         }
       break;
+    case PROP_HIGHLIGHT_ALPHA:
+      if (self->highlight_alpha != g_value_get_double (value))
+        {
+          self->highlight_alpha = g_value_get_double (value);
+          for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
+            strata_timeline_view_set_highlight_alpha (self->views[i], self->highlight_alpha);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+}
+
+/* The settings of the application, when it has them: the size of the last
+ * window closed, and the preferences, which follow the settings as they
+ * change (the menu's Color by Machine writes the setting too). The
+ * application is set after construction (it is no construct property). */
+static void
+application_changed_cb (StrataWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (self->settings != NULL || app == NULL || strata_application_get_settings (STRATA_APPLICATION (app)) == NULL)
+    return;
+  self->settings = g_object_ref (strata_application_get_settings (STRATA_APPLICATION (app)));
+  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+  g_settings_bind (self->settings, "color-by-machine", self, "color-by-machine", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "highlight-alpha", self, "highlight-alpha", G_SETTINGS_BIND_GET);
+}
+
+static gboolean
+strata_window_close_request (GtkWindow *window)
+{
+  StrataWindow *self = STRATA_WINDOW (window);
+
+  if (self->settings != NULL)
+    {
+      int width, height;
+
+      /* The size it had before being maximized, to unmaximize to. Not
+       * through g_settings_delay(): the settings are the application's, and
+       * would stay in delay-apply mode for every window after this one. */
+      gtk_window_get_default_size (window, &width, &height);
+      if (width > 0 && height > 0)
+        {
+          g_settings_set_int (self->settings, "window-width", width);
+          g_settings_set_int (self->settings, "window-height", height);
+        }
+      g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+    }
+  return GTK_WINDOW_CLASS (strata_window_parent_class)->close_request (window);
 }
 
 static void
@@ -1184,6 +1272,7 @@ strata_window_finalize (GObject *object)
 
   g_clear_object (&self->viewport);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->settings);
   g_strfreev (self->paths);
   g_clear_pointer (&self->analysis, strata_analysis_unref);
   g_clear_pointer (&self->live, strata_analysis_unref);
@@ -1203,16 +1292,22 @@ strata_window_class_init (StrataWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = strata_window_dispose;
   object_class->finalize = strata_window_finalize;
   object_class->get_property = strata_window_get_property;
   object_class->set_property = strata_window_set_property;
   widget_class->realize = strata_window_realize;
+  window_class->close_request = strata_window_close_request;
 
   properties[PROP_COLOR_BY_MACHINE] =
     g_param_spec_boolean ("color-by-machine", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /* The opacity of the band over what a highlight does not select */
+  properties[PROP_HIGHLIGHT_ALPHA] =
+    g_param_spec_double ("highlight-alpha", NULL, NULL, 0, 1, 0.7,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/strata/Strata/strata-window.ui");
@@ -1264,6 +1359,12 @@ strata_window_init (StrataWindow *self)
   self->problems = g_ptr_array_new_with_free_func (g_free);
   self->highlight = strata_highlight_new ();
   {
+    StrataRenderStyle style;
+
+    strata_render_style_init (&style);
+    self->highlight_alpha = style.highlight_alpha;
+  }
+  {
     static const char *names[] = { "fvs", "vcpus", "threads" };
 
     for (guint i = 0; i < G_N_ELEMENTS (names); i++)
@@ -1274,6 +1375,7 @@ strata_window_init (StrataWindow *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->viewport, "notify::can-go-forward", G_CALLBACK (history_changed_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect (self, "notify::application", G_CALLBACK (application_changed_cb), NULL);
   g_signal_connect (self->recent_list, "row-activated", G_CALLBACK (recent_activated_cb), self);
   g_signal_connect (self->highlight_entry, "activate", G_CALLBACK (highlight_entry_activate_cb), self);
   history_changed_cb (self);
@@ -1342,23 +1444,25 @@ strata_widget_save_png (GtkWidget   *widget,
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
 
+  /* These errors are for $STRATA_SCREENSHOT and the tests: English, as
+   * the core's */
   if (native == NULL || width <= 0 || height <= 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot render %s: not shown", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot render %s: not shown", path);   /* Not translated */
       return FALSE;
     }
   gdk_paintable_snapshot (paintable, snapshot, width, height);
   node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
   if (node == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot render %s: nothing drawn", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot render %s: nothing drawn", path);   /* Not translated */
       return FALSE;
     }
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (native), node,
                                          &GRAPHENE_RECT_INIT (0, 0, width, height));
   if (!gdk_texture_save_to_png (texture, path))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot write %s", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot write %s", path);   /* Not translated */
       return FALSE;
     }
   return TRUE;

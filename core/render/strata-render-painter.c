@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 
@@ -48,33 +50,33 @@ typedef struct
 } StateStyle;
 
 static const StateStyle cpu_styles[STRATA_N_CPU_STATUSES] = {
-  [STRATA_CPU_UNKNOWN] = { 0xe6e6e6, 0x3a3a3a, SHAPE_HATCH, "unknown" },
-  [STRATA_CPU_USER]    = { 0x43a047, 0x66bb6a, SHAPE_FULL, "user" },
-  [STRATA_CPU_SYSCALL] = { 0x1e88e5, 0x42a5f5, SHAPE_FULL, "system call" },
-  [STRATA_CPU_IRQ]     = { 0xf4511e, 0xff7043, SHAPE_FULL, "IRQ" },
-  [STRATA_CPU_SOFTIRQ] = { 0xffb300, 0xffca28, SHAPE_FULL, "softirq" },
-  [STRATA_CPU_IDLE]    = { 0xd3d9de, 0x474d55, SHAPE_FULL, "idle" },
-  [STRATA_CPU_VMM]     = { 0x8e24aa, 0xba68c8, SHAPE_FULL, "hypervisor (VMM)" },
+  [STRATA_CPU_UNKNOWN] = { 0xe6e6e6, 0x3a3a3a, SHAPE_HATCH, N_("unknown") },
+  [STRATA_CPU_USER]    = { 0x43a047, 0x66bb6a, SHAPE_FULL, N_("user") },
+  [STRATA_CPU_SYSCALL] = { 0x1e88e5, 0x42a5f5, SHAPE_FULL, N_("system call") },
+  [STRATA_CPU_IRQ]     = { 0xf4511e, 0xff7043, SHAPE_FULL, N_("IRQ") },
+  [STRATA_CPU_SOFTIRQ] = { 0xffb300, 0xffca28, SHAPE_FULL, N_("softirq") },
+  [STRATA_CPU_IDLE]    = { 0xd3d9de, 0x474d55, SHAPE_FULL, N_("idle") },
+  [STRATA_CPU_VMM]     = { 0x8e24aa, 0xba68c8, SHAPE_FULL, N_("hypervisor (VMM)") },
 };
 
 static const StateStyle vcpu_styles[STRATA_N_VCPU_STATES] = {
-  [STRATA_VCPU_UNKNOWN]   = { 0xe6e6e6, 0x3a3a3a, SHAPE_HATCH, "unknown" },
-  [STRATA_VCPU_RUNNING]   = { 0x43a047, 0x66bb6a, SHAPE_FULL, "running" },
-  [STRATA_VCPU_VMM]       = { 0x8e24aa, 0xba68c8, SHAPE_FULL, "hypervisor (VMM)" },
-  [STRATA_VCPU_PREEMPTED] = { 0xe53935, 0xef5350, SHAPE_FULL, "preempted" },
-  [STRATA_VCPU_IDLE]      = { 0xd3d9de, 0x474d55, SHAPE_FULL, "idle (halted)" },
+  [STRATA_VCPU_UNKNOWN]   = { 0xe6e6e6, 0x3a3a3a, SHAPE_HATCH, N_("unknown") },
+  [STRATA_VCPU_RUNNING]   = { 0x43a047, 0x66bb6a, SHAPE_FULL, N_("running") },
+  [STRATA_VCPU_VMM]       = { 0x8e24aa, 0xba68c8, SHAPE_FULL, N_("hypervisor (VMM)") },
+  [STRATA_VCPU_PREEMPTED] = { 0xe53935, 0xef5350, SHAPE_FULL, N_("preempted") },
+  [STRATA_VCPU_IDLE]      = { 0xd3d9de, 0x474d55, SHAPE_FULL, N_("idle (halted)") },
 };
 
 static const StateStyle thread_styles[STRATA_N_THREAD_STATUSES] = {
-  [STRATA_THREAD_UNKNOWN]           = { 0xe6e6e6, 0x3a3a3a, SHAPE_HATCH, "unknown" },
-  [STRATA_THREAD_USER]              = { 0x43a047, 0x66bb6a, SHAPE_FULL, "user" },
-  [STRATA_THREAD_SYSCALL]           = { 0x1e88e5, 0x42a5f5, SHAPE_FULL, "system call" },
-  [STRATA_THREAD_INTERRUPTED]       = { 0xf4511e, 0xff7043, SHAPE_FULL, "interrupted" },
-  [STRATA_THREAD_WAIT_CPU]          = { 0xffb300, 0xffca28, SHAPE_FULL, "waiting for a CPU" },
-  [STRATA_THREAD_BLOCKED]           = { 0xcfc39a, 0x6b6550, SHAPE_THIN, "blocked" },
-  [STRATA_THREAD_DEAD]              = { 0xbdbdbd, 0x5a5a5a, SHAPE_LINE, "exited" },
-  [STRATA_THREAD_PREEMPTED_BY_HOST] = { 0xe53935, 0xef5350, SHAPE_FULL, "preempted by the host" },
-  [STRATA_THREAD_IN_HYPERVISOR]     = { 0x8e24aa, 0xba68c8, SHAPE_FULL, "in the hypervisor" },
+  [STRATA_THREAD_UNKNOWN]           = { 0xe6e6e6, 0x3a3a3a, SHAPE_HATCH, N_("unknown") },
+  [STRATA_THREAD_USER]              = { 0x43a047, 0x66bb6a, SHAPE_FULL, N_("user") },
+  [STRATA_THREAD_SYSCALL]           = { 0x1e88e5, 0x42a5f5, SHAPE_FULL, N_("system call") },
+  [STRATA_THREAD_INTERRUPTED]       = { 0xf4511e, 0xff7043, SHAPE_FULL, N_("interrupted") },
+  [STRATA_THREAD_WAIT_CPU]          = { 0xffb300, 0xffca28, SHAPE_FULL, N_("waiting for a CPU") },
+  [STRATA_THREAD_BLOCKED]           = { 0xcfc39a, 0x6b6550, SHAPE_THIN, N_("blocked") },
+  [STRATA_THREAD_DEAD]              = { 0xbdbdbd, 0x5a5a5a, SHAPE_LINE, N_("exited") },
+  [STRATA_THREAD_PREEMPTED_BY_HOST] = { 0xe53935, 0xef5350, SHAPE_FULL, N_("preempted by the host") },
+  [STRATA_THREAD_IN_HYPERVISOR]     = { 0x8e24aa, 0xba68c8, SHAPE_FULL, N_("in the hypervisor") },
 };
 
 /* Tableau's 10, and two more: distinct for the first machines, stable by
@@ -262,6 +264,21 @@ state_style (StrataRenderRowKind kind,
     default:
       return &thread_styles[state < STRATA_N_THREAD_STATUSES ? state : 0];
     }
+}
+
+/**
+ * strata_render_state_name:
+ * @kind: the kind of row
+ * @state: a state of that kind of row
+ *
+ * Returns: the state's name, as the legend says it, in the user's
+ *   language
+ */
+const char *
+strata_render_state_name (StrataRenderRowKind kind,
+                          guint8              state)
+{
+  return _(state_style (kind, state)->name);
 }
 
 static guint32
@@ -1266,19 +1283,19 @@ describe_highlight (StrataHighlight   *highlight,
           g_string_append (s, machine);
           break;
         case STRATA_HIGHLIGHT_VCPU:
-          g_string_append_printf (s, "vCPU %s/%d", machine, item->number);
+          g_string_append_printf (s, _("vCPU %s/%d"), machine, item->number);
           break;
         case STRATA_HIGHLIGHT_CONTAINER:
-          g_string_append_printf (s, "container %" G_GUINT64_FORMAT,
+          g_string_append_printf (s, _("container %" PRIu64),
                                   strata_render_scope_get_container (scope, (guint) item->container)->inum);
           break;
         case STRATA_HIGHLIGHT_PCPU:
-          g_string_append_printf (s, "pCPU %s%s%d", machine != NULL ? machine : "", machine != NULL ? "/" : "",
+          g_string_append_printf (s, _("pCPU %s%s%d"), machine != NULL ? machine : "", machine != NULL ? "/" : "",
                                   item->number);
           break;
         case STRATA_HIGHLIGHT_THREAD:
         default:
-          g_string_append_printf (s, "thread %s%s%d", machine != NULL ? machine : "", machine != NULL ? "/" : "",
+          g_string_append_printf (s, _("thread %s%s%d"), machine != NULL ? machine : "", machine != NULL ? "/" : "",
                                   item->number);
           break;
         }
@@ -1325,14 +1342,14 @@ legend_items (StrataRenderPainter *self,
             continue;
           /* The vCPU view's thread states repeat some of its vCPU states */
           for (guint i = 0; i < items->len && !dup; i++)
-            dup = g_str_equal (g_array_index (items, LegendItem, i).text, st->name)
+            dup = g_str_equal (g_array_index (items, LegendItem, i).text, _(st->name))
                   && g_array_index (items, LegendItem, i).color == (self->style.dark ? st->dark : st->light);
           if (dup || seen[k][state])
             continue;
           seen[k][state] = 1;
           item.color = self->style.dark ? st->dark : st->light;
           item.shape = st->shape;
-          item.text = st->name;
+          item.text = _(st->name);
           g_array_append_val (items, item);
         }
     }
@@ -1354,10 +1371,10 @@ legend_items (StrataRenderPainter *self,
 
         item.color = mix (machine_color (self, 0), 0x000000, 0.3);
         item.shape = SHAPE_FULL;
-        item.text = "darker: kernel";
+        item.text = _("darker: kernel");
         g_array_append_val (items, item);
         item.color = mix (machine_color (self, 0), background (self), 0.5);
-        item.text = "lighter: hypervisor for it";
+        item.text = _("lighter: hypervisor for it");
         g_array_append_val (items, item);
       }
     }
@@ -1366,7 +1383,7 @@ legend_items (StrataRenderPainter *self,
     LegendItem item = { 0 };
 
     item.kind = 1;
-    item.text = "shorter states in the pixel (zoom in)";
+    item.text = _("shorter states in the pixel (zoom in)");
     g_array_append_val (items, item);
   }
   if (!strata_highlight_is_empty (highlight))
@@ -1375,7 +1392,7 @@ legend_items (StrataRenderPainter *self,
       g_autofree char *what = describe_highlight (highlight, strata_time_graph_get_scope (model));
 
       item.kind = 2;
-      item.owned = g_strdup_printf ("not in the highlight (%s)", what);
+      item.owned = g_strdup_printf (_("not in the highlight (%s)"), what);
       item.text = item.owned;
       g_array_append_val (items, item);
     }
@@ -1565,7 +1582,8 @@ paint_title (StrataRenderPainter      *self,
   while (precision * 10 <= res)
     precision *= 10;
   span = strata_render_format_span (t0 - origin, t1 - origin, precision);
-  range = g_strdup_printf ("%s from %s · %s per pixel", span, clock, per_px);
+  /* Translators: a time range, from a clock time, and a duration */
+  range = g_strdup_printf (_("%s from %s · %s per pixel"), span, clock, per_px);
   double range_w = text_width (small, range);
   double h = layout->title_height;
 
@@ -1624,7 +1642,7 @@ strata_render_painter_paint (StrataRenderPainter      *self,
     set_color (cr, foreground (self), 0.55);
     pango_layout_set_width (small, (int) (MAX (1, layout->label_width - 2 * PAD_X) * PANGO_SCALE));
     pango_layout_set_ellipsize (small, PANGO_ELLIPSIZE_END);
-    draw_text_centered (cr, small, "time from trace start", PAD_X, layout->ruler_y, layout->ruler_height);
+    draw_text_centered (cr, small, _("time from trace start"), PAD_X, layout->ruler_y, layout->ruler_height);
   }
 
   cairo_save (cr);

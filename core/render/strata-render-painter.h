@@ -81,6 +81,8 @@ typedef struct
 typedef struct _StrataRenderPainter StrataRenderPainter;
 
 void                 strata_render_style_init          (StrataRenderStyle         *style);
+const char          *strata_render_state_name          (StrataRenderRowKind        kind,
+                                                        guint8                     state);
 
 StrataRenderPainter *strata_render_painter_new         (const StrataRenderStyle   *style);
 StrataRenderPainter *strata_render_painter_ref         (StrataRenderPainter       *self);

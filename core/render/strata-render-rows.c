@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "strata-render-rows.h"
@@ -106,7 +108,7 @@ container_label (StrataRenderScope *scope,
 {
   const StrataRenderContainer *c = strata_render_scope_get_container (scope, (guint) container);
 
-  return g_strdup_printf ("container %" G_GUINT64_FORMAT, c->inum);
+  return g_strdup_printf (_("container %" PRIu64), c->inum);
 }
 
 /* The physical CPUs of @host, filtered */
@@ -117,11 +119,11 @@ add_pcpus (Builder            *b,
            StrataRenderFilter  filter)
 {
   const StrataAnalysisMachine *h = strata_analysis_get_machine (b->analysis, (guint) host);
-  guint heading = add_row (b->self, parent, STRATA_RENDER_ROW_HEADING, g_strdup ("PCPUs"));
+  guint heading = add_row (b->self, parent, STRATA_RENDER_ROW_HEADING, g_strdup (_("PCPUs")));
 
   for (guint k = 0; k < h->n_cpus; k++)
     {
-      guint r = add_row (b->self, (int) heading, STRATA_RENDER_ROW_PCPU, g_strdup_printf ("CPU %u", k));
+      guint r = add_row (b->self, (int) heading, STRATA_RENDER_ROW_PCPU, g_strdup_printf (_("CPU %u"), k));
       StrataRenderRow *row = get_row (b->self, r);
 
       row->quark = h->cpu_quarks[k];
@@ -151,7 +153,7 @@ add_fvs_containers (Builder *b,
       if (c->machine != machine || c->parent != container_parent)
         continue;
       if (heading < 0)
-        heading = (int) add_row (b->self, parent, STRATA_RENDER_ROW_HEADING, g_strdup ("Containers"));
+        heading = (int) add_row (b->self, parent, STRATA_RENDER_ROW_HEADING, g_strdup (_("Containers")));
       add_fvs_container (b, heading, host, (int) i);
     }
 }
@@ -196,7 +198,7 @@ add_fvs_machine (Builder *b,
       if (strata_analysis_get_machine (b->analysis, i)->parent != machine || (int) i == machine)
         continue;
       if (vms < 0)
-        vms = (int) add_row (b->self, (int) entry, STRATA_RENDER_ROW_HEADING, g_strdup ("Virtual Machines"));
+        vms = (int) add_row (b->self, (int) entry, STRATA_RENDER_ROW_HEADING, g_strdup (_("Virtual Machines")));
       add_fvs_machine (b, vms, host, (int) i);
     }
   add_fvs_containers (b, (int) entry, host, machine, -1);
@@ -313,21 +315,21 @@ add_vcpu_machine (Builder *b,
   const StrataAnalysisMachine *m = strata_analysis_get_machine (b->analysis, (guint) machine);
   const StrataAnalysisMachine *parent = strata_analysis_get_machine (b->analysis, (guint) m->parent);
   guint entry = add_row (b->self, -1, STRATA_RENDER_ROW_HEADING,
-                         g_strdup_printf ("%s (L%d, on %s)", m->name, m->layer, parent->name));
+                         g_strdup_printf (_("%s (L%d, on %s)"), m->name, m->layer, parent->name));
   guint len;
   int heading;
 
   get_row (b->self, entry)->machine = machine;
   for (guint k = 0; k < m->n_cpus; k++)
     {
-      guint r = add_row (b->self, (int) entry, STRATA_RENDER_ROW_VCPU, g_strdup_printf ("vCPU %u", k));
+      guint r = add_row (b->self, (int) entry, STRATA_RENDER_ROW_VCPU, g_strdup_printf (_("vCPU %u"), k));
       StrataRenderRow *row = get_row (b->self, r);
 
       row->quark = m->cpu_quarks[k];
       row->cpu = (int) k;
     }
   len = b->self->rows->len;
-  heading = (int) add_row (b->self, (int) entry, STRATA_RENDER_ROW_HEADING, g_strdup ("Threads"));
+  heading = (int) add_row (b->self, (int) entry, STRATA_RENDER_ROW_HEADING, g_strdup (_("Threads")));
   if (add_threads (b, heading, machine, -1) + add_thread_containers (b, heading, machine, -1) == 0)
     truncate_rows (b->self, len, (int) entry);
 }

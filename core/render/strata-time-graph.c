@@ -3,10 +3,13 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "strata-analysis-private.h"
 #include "strata-render-format.h"
+#include "strata-render-painter.h"
 #include "strata-time-graph.h"
 
 /*
@@ -917,22 +920,12 @@ strata_time_graph_lookup (StrataTimeGraph      *self,
   return TRUE;
 }
 
+/* The legend's words, in the user's language */
 static const char *
 state_name (StrataRenderRowKind kind,
             guint8              state)
 {
-  switch (kind)
-    {
-    case STRATA_RENDER_ROW_PCPU:
-      return strata_cpu_status_to_string ((StrataCpuStatus) state);
-    case STRATA_RENDER_ROW_VCPU:
-      return strata_vcpu_state_to_string ((StrataVcpuState) state);
-    case STRATA_RENDER_ROW_THREAD:
-      return strata_thread_status_to_string ((StrataThreadStatus) state);
-    case STRATA_RENDER_ROW_HEADING:
-    default:
-      return "";
-    }
+  return kind == STRATA_RENDER_ROW_HEADING ? "" : strata_render_state_name (kind, state);
 }
 
 /**
@@ -958,43 +951,45 @@ strata_time_graph_item_to_text (const StrataTimeGraphItem *item,
 
   g_string_append_printf (s, "%s\n", state_name (item->kind, item->state));
   if (item->kind == STRATA_RENDER_ROW_PCPU || item->cpu >= 0)
-    g_string_append_printf (s, "pCPU: %s/%d\n",
+    g_string_append_printf (s, _("pCPU: %s/%d\n"),
                             item->host >= 0 ? strata_analysis_get_machine (analysis, (guint) item->host)->name : "?",
                             item->cpu);
-  g_string_append_printf (s, "Time: +%s (%" G_GINT64_FORMAT ")\n", offset, item->time);
-  g_string_append_printf (s, "Duration: %s (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ")\n",
+  g_string_append_printf (s, _("Time: +%s (%" PRId64 ")\n"), offset, item->time);
+  g_string_append_printf (s, _("Duration: %s (%" PRId64 " to %" PRId64 ")\n"),
                           duration, item->start, item->end);
   if (item->machine >= 0)
     {
       const StrataAnalysisMachine *m = strata_analysis_get_machine (analysis, (guint) item->machine);
 
-      g_string_append_printf (s, "Machine: %s (L%d)\n", m->name, m->layer);
+      g_string_append_printf (s, _("Machine: %s (L%d)\n"), m->name, m->layer);
     }
   if (item->n_chain > 0)
     {
-      g_string_append (s, "vCPU: ");
+      g_string_append (s, _("vCPU: "));
       for (guint i = 0; i < item->n_chain; i++)
-        g_string_append_printf (s, "%s%s/%d", i > 0 ? " on " : "",
+        /* Translators: a vCPU (machine/number) on the vCPU that runs it */
+        g_string_append_printf (s, "%s%s/%d", i > 0 ? _(" on ") : "",
                                 strata_analysis_get_machine (analysis, (guint) item->chain_machine[i])->name,
                                 item->chain_vcpu[i]);
       g_string_append_c (s, '\n');
     }
   else if (item->kind == STRATA_RENDER_ROW_VCPU)
-    g_string_append_printf (s, "vCPU: %d%s\n", item->vcpu, item->host_tid >= 0 ? "" : " (hypervisor thread unknown)");
+    g_string_append_printf (s, _("vCPU: %d%s\n"), item->vcpu,
+                            item->host_tid >= 0 ? "" : _(" (hypervisor thread unknown)"));
   if (item->host_tid >= 0)
-    g_string_append_printf (s, "Hypervisor thread: %d\n", item->host_tid);
+    g_string_append_printf (s, _("Hypervisor thread: %d\n"), item->host_tid);
   if (item->exit_reason >= 0)
-    g_string_append_printf (s, "Last exit: %s\n", strata_exit_reason_to_string ((guint) item->exit_reason, item->isa));
+    g_string_append_printf (s, _("Last exit: %s\n"), strata_exit_reason_to_string ((guint) item->exit_reason, item->isa));
   if (item->thread_info.tid >= 0)
     {
-      g_string_append_printf (s, "Thread: %s, tid %d", item->thread_info.comm, item->thread_info.tid);
+      g_string_append_printf (s, _("Thread: %s, tid %d"), item->thread_info.comm, item->thread_info.tid);
       if (item->thread_info.container != 0)
-        g_string_append_printf (s, ", vtid %d\nContainer: %" G_GUINT64_FORMAT, item->thread_info.vtid,
+        g_string_append_printf (s, _(", vtid %d\nContainer: %" PRIu64), item->thread_info.vtid,
                                 item->thread_info.container);
       g_string_append_c (s, '\n');
     }
   if (item->syscall != NULL)
-    g_string_append_printf (s, "System call: %s\n", item->syscall);
+    g_string_append_printf (s, _("System call: %s\n"), item->syscall);
   if (s->len > 0 && s->str[s->len - 1] == '\n')
     g_string_truncate (s, s->len - 1);
   return g_string_free (g_steal_pointer (&s), FALSE);

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "strata-sim-scenario-private.h"
@@ -21,17 +22,19 @@ typedef enum
   PROFILE_WAKEUP,    /* sleeps 1 ms, runs briefly: wake-up latency */
 } Profile;
 
+/* The descriptions stay English here; strata-cli translates them for
+ * its --help */
 static const struct
 {
   const char *name;
   const char *description;
 } scenarios[] = {
-  { "one-vm", "4 physical CPUs, one VM with 2 vCPUs running a web server" },
-  { "overcommit", "3 VMs of 4 vCPUs on 4 physical CPUs with host load: vCPUs get preempted" },
-  { "nested", "an L1 VM (4 vCPUs) running an L2 VM (2 vCPUs)" },
-  { "containers", "a VM with two containers, one nesting another (PID namespaces two levels deep)" },
-  { "paper", "the FVS paper's system: containers on the host, two L1 VMs, one running an L2 that runs a container" },
-  { "wakeup", "a process that sleeps and wakes in an L1 VM and in the L2 VM it runs" },
+  { "one-vm", N_("4 physical CPUs, one VM with 2 vCPUs running a web server") },
+  { "overcommit", N_("3 VMs of 4 vCPUs on 4 physical CPUs with host load: vCPUs get preempted") },
+  { "nested", N_("an L1 VM (4 vCPUs) running an L2 VM (2 vCPUs)") },
+  { "containers", N_("a VM with two containers, one nesting another (PID namespaces two levels deep)") },
+  { "paper", N_("the FVS paper's system: containers on the host, two L1 VMs, one running an L2 that runs a container") },
+  { "wakeup", N_("a process that sleeps and wakes in an L1 VM and in the L2 VM it runs") },
 };
 
 const char * const *

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <inttypes.h>
 
 #include "strata-trace-info.h"
 #include "strata-trace-reader.h"
@@ -422,10 +423,10 @@ strata_trace_info_to_text (const StrataTraceInfo *self)
       g_string_append_printf (str, _("  Duration:    %s\n"), duration);
     }
   g_string_append_printf (str, _("  CPUs:        %u (%u streams)\n"), self->cpus->len, self->n_streams);
-  g_string_append_printf (str, _("  Events:      %" G_GUINT64_FORMAT
-                                 " (%" G_GUINT64_FORMAT " not interpreted), %u classes declared\n"),
+  g_string_append_printf (str, _("  Events:      %" PRIu64
+                                 " (%" PRIu64 " not interpreted), %u classes declared\n"),
                           self->n_events, self->n_unknown_events, self->n_event_classes);
-  g_string_append_printf (str, _("  Lost events: %" G_GUINT64_FORMAT " in %u ranges\n"),
+  g_string_append_printf (str, _("  Lost events: %" PRIu64 " in %u ranges\n"),
                           self->lost_events, self->lost_ranges->len);
 
   if (self->has_kvm_entry || self->has_vmsync_guest)
@@ -434,7 +435,7 @@ strata_trace_info_to_text (const StrataTraceInfo *self)
       if (self->has_kvm_entry)
         g_string_append (str, _(" hypervisor (runs virtual machines)"));
       for (guint i = 0; i < self->vm_uids->len; i++)
-        g_string_append_printf (str, _(" guest (vm_uid %" G_GUINT64_FORMAT ")"),
+        g_string_append_printf (str, _(" guest (vm_uid %" PRIu64 ")"),
                                 g_array_index (self->vm_uids, guint64, i));
       g_string_append_c (str, '\n');
     }
