@@ -649,6 +649,28 @@ hist_percentile (const Histogram *h,
   return h->max_ns;
 }
 
+/* The time since @p's value last changed, up to @t: to the machine and
+ * status it showed, and to its thread when that thread really ran */
+static void
+account_pcpu (StrataFusion *self,
+              FCpu         *p,
+              gint64        t)
+{
+  guint32 thread_plus_one;
+  guint machine;
+  int vcpu;
+  StrataCpuStatus status;
+
+  if (!p->fused_valid)
+    return;
+  _strata_fused_unpack (p->fused, &thread_plus_one, &machine, &vcpu, &status);
+  if (machine < self->n_machines)
+    p->fused_ns[machine * STRATA_N_CPU_STATUSES + status] += (guint64) (t - p->fused_since);
+  if (thread_plus_one > 0 && status != STRATA_CPU_IDLE && status != STRATA_CPU_VMM
+      && status != STRATA_CPU_UNKNOWN)
+    ((FThread *) g_ptr_array_index (self->threads, thread_plus_one - 1))->real_ns += (guint64) (t - p->fused_since);
+}
+
 static void
 flush (StrataFusion *self)
 {
@@ -717,19 +739,7 @@ flush (StrataFusion *self)
       p->pcpu_dirty = FALSE;
       if (p->fused_valid && p->fused == value)
         continue;
-      if (p->fused_valid)
-        {
-          _strata_fused_unpack (p->fused, &thread_plus_one, &machine, &vcpu, &status);
-          if (machine < self->n_machines)
-            p->fused_ns[machine * STRATA_N_CPU_STATUSES + status] += (guint64) (t - p->fused_since);
-          if (thread_plus_one > 0 && status != STRATA_CPU_IDLE && status != STRATA_CPU_VMM
-              && status != STRATA_CPU_UNKNOWN)
-            {
-              FThread *th = g_ptr_array_index (self->threads, thread_plus_one - 1);
-
-              th->real_ns += (guint64) (t - p->fused_since);
-            }
-        }
+      account_pcpu (self, p, t);
       _strata_fused_unpack (value, &thread_plus_one, &machine, &vcpu, &status);
       if (thread_plus_one > 0 && (status == STRATA_CPU_USER || status == STRATA_CPU_SYSCALL))
         {
@@ -1464,22 +1474,8 @@ strata_fusion_finish (StrataFusion *self,
         {
           FCpu *c = g_ptr_array_index (m->cpus, k);
 
-          if (c->fused_valid)
-            {
-              guint32 thread_plus_one;
-              guint machine;
-              int vcpu;
-              StrataCpuStatus status;
-
-              _strata_fused_unpack (c->fused, &thread_plus_one, &machine, &vcpu, &status);
-              if (machine < self->n_machines)
-                c->fused_ns[machine * STRATA_N_CPU_STATUSES + status] += (guint64) (end - c->fused_since);
-              if (thread_plus_one > 0 && status != STRATA_CPU_IDLE && status != STRATA_CPU_VMM
-                  && status != STRATA_CPU_UNKNOWN)
-                ((FThread *) g_ptr_array_index (self->threads, thread_plus_one - 1))->real_ns
-                  += (guint64) (end - c->fused_since);
-              c->fused_since = end;
-            }
+          account_pcpu (self, c, end);
+          c->fused_since = end;
           if (c->state_valid)
             {
               StrataVcpuState state;
