@@ -96,6 +96,7 @@ typedef struct
 typedef struct
 {
   gint               ref_count;
+  gint               last_use;        /* atomic: the cache's clock then */
   guint32            seq;
   guint32            parent;
   guint8             kind;
@@ -248,13 +249,17 @@ struct _StrataSht
   guint64        n_intervals;    /* in the tree */
   guint8        *block;          /* serialisation buffer */
 
-  /* Node cache */
-  GMutex         cache_lock;
-  GHashTable    *cache;          /* seq → GList* in lru */
-  GQueue         lru;            /* ShtNode*, most recent first */
+  /* Node cache: a hit takes the lock for reading only (queries on
+   * several threads read thousands of nodes each) and stamps the node
+   * with the clock, which counts the nodes read from the file; the least
+   * recently used are evicted in batches. */
+  GRWLock        cache_lock;
+  GHashTable    *cache;          /* seq → ShtNode* */
+  GPtrArray     *cached;         /* the same nodes, holding a reference */
+  gint           cache_clock;    /* atomic */
   gsize          cache_bytes;
   gsize          cache_budget;
-  guint64        cache_hits;
+  guint64        cache_hits;     /* atomic */
   guint64        cache_misses;
 };
 

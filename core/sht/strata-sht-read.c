@@ -17,33 +17,59 @@
 /* ------------------------------------------------------------------ */
 /* Node cache                                                         */
 
-/* cache_lock held. */
+static int
+compare_last_use (gconstpointer a, gconstpointer b)
+{
+  const ShtNode *x = *(ShtNode * const *) a, *y = *(ShtNode * const *) b;
+  guint u = (guint) g_atomic_int_get (&x->last_use), v = (guint) g_atomic_int_get (&y->last_use);
+
+  return (u > v) - (u < v);
+}
+
+/* cache_lock held for writing. Over budget, the least recently used
+ * nodes go, down to 7/8 of it: sorting the nodes costs less than keeping
+ * them in order on every hit would. */
 static void
 cache_insert_locked (StrataSht *self, ShtNode *node)
 {
+  gsize target = self->cache_budget / 8 * 7;
+  guint kept = 0;
+
   if (g_hash_table_contains (self->cache, GUINT_TO_POINTER (node->seq)))
     return;
-  g_queue_push_head (&self->lru, _strata_sht_node_ref (node));
-  g_hash_table_insert (self->cache, GUINT_TO_POINTER (node->seq), self->lru.head);
+  g_atomic_int_set (&node->last_use, g_atomic_int_add (&self->cache_clock, 1) + 1);
+  g_ptr_array_add (self->cached, _strata_sht_node_ref (node));
+  g_hash_table_insert (self->cache, GUINT_TO_POINTER (node->seq), node);
   self->cache_bytes += _strata_sht_node_mem_size (node);
+  if (self->cache_bytes <= self->cache_budget)
+    return;
+
   /* Nodes in use by a query keep their reference: evicting only drops the
-   * cache's. */
-  while (self->cache_bytes > self->cache_budget && self->lru.length > 1)
+   * cache's. The newest stays, whatever its size. */
+  g_ptr_array_sort (self->cached, compare_last_use);
+  for (guint i = 0; i < self->cached->len; i++)
     {
-      ShtNode *old = g_queue_pop_tail (&self->lru);
-      g_hash_table_remove (self->cache, GUINT_TO_POINTER (old->seq));
-      self->cache_bytes -= _strata_sht_node_mem_size (old);
-      _strata_sht_node_unref (old);
+      ShtNode *old = g_ptr_array_index (self->cached, i);
+
+      if (self->cache_bytes > target && old != node)
+        {
+          g_hash_table_remove (self->cache, GUINT_TO_POINTER (old->seq));
+          self->cache_bytes -= _strata_sht_node_mem_size (old);
+          _strata_sht_node_unref (old);
+        }
+      else
+        g_ptr_array_index (self->cached, kept++) = old;
     }
+  g_ptr_array_set_size (self->cached, kept);
 }
 
 void
 _strata_sht_cache_insert (StrataSht *self,
                           ShtNode   *node)
 {
-  g_mutex_lock (&self->cache_lock);
+  g_rw_lock_writer_lock (&self->cache_lock);
   cache_insert_locked (self, node);
-  g_mutex_unlock (&self->cache_lock);
+  g_rw_lock_writer_unlock (&self->cache_lock);
 }
 
 static gboolean
@@ -73,8 +99,7 @@ static ShtNode *
 get_node (StrataSht *self, const ShtGroup *g, guint32 seq, GError **error)
 {
   g_autofree guint8 *block = NULL;
-  GList *link;
-  ShtNode *node;
+  ShtNode *node, *cached;
   gsize n_read = 0;
 
   if (g->branch != NULL)
@@ -82,19 +107,20 @@ get_node (StrataSht *self, const ShtGroup *g, guint32 seq, GError **error)
       if (g->branch[l] != NULL && g->branch[l]->seq == seq)
         return _strata_sht_node_ref (g->branch[l]);
 
-  g_mutex_lock (&self->cache_lock);
-  link = g_hash_table_lookup (self->cache, GUINT_TO_POINTER (seq));
-  if (link != NULL)
+  g_rw_lock_reader_lock (&self->cache_lock);
+  node = g_hash_table_lookup (self->cache, GUINT_TO_POINTER (seq));
+  if (node != NULL)
     {
-      self->cache_hits++;
-      g_queue_unlink (&self->lru, link);
-      g_queue_push_head_link (&self->lru, link);
-      node = _strata_sht_node_ref (link->data);
-      g_mutex_unlock (&self->cache_lock);
+      int now = g_atomic_int_get (&self->cache_clock);
+
+      _strata_sht_node_ref (node);
+      if (g_atomic_int_get (&node->last_use) != now)
+        g_atomic_int_set (&node->last_use, now);
+      g_rw_lock_reader_unlock (&self->cache_lock);
+      __atomic_fetch_add (&self->cache_hits, 1, __ATOMIC_RELAXED);
       return node;
     }
-  self->cache_misses++;
-  g_mutex_unlock (&self->cache_lock);
+  g_rw_lock_reader_unlock (&self->cache_lock);
 
   block = _strata_sht_node_block_new (self->block_size);
   if (!read_all (self->fd, block, self->block_size,
@@ -118,17 +144,18 @@ get_node (StrataSht *self, const ShtGroup *g, guint32 seq, GError **error)
       return NULL;
     }
 
-  g_mutex_lock (&self->cache_lock);
-  link = g_hash_table_lookup (self->cache, GUINT_TO_POINTER (seq));
-  if (link != NULL)
+  g_rw_lock_writer_lock (&self->cache_lock);
+  self->cache_misses++;
+  cached = g_hash_table_lookup (self->cache, GUINT_TO_POINTER (seq));
+  if (cached != NULL)
     {
       /* Another query read it meanwhile. */
       _strata_sht_node_unref (node);
-      node = _strata_sht_node_ref (link->data);
+      node = _strata_sht_node_ref (cached);
     }
   else
     cache_insert_locked (self, node);
-  g_mutex_unlock (&self->cache_lock);
+  g_rw_lock_writer_unlock (&self->cache_lock);
   return node;
 }
 

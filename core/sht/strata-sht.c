@@ -441,7 +441,7 @@ _strata_sht_new (const char *path)
   g_rw_lock_init (&self->tree_lock);
   g_mutex_init (&self->mutex);
   g_mutex_init (&self->str_lock);
-  g_mutex_init (&self->cache_lock);
+  g_rw_lock_init (&self->cache_lock);
   g_cond_init (&self->not_full);
   g_cond_init (&self->not_empty);
   self->quark_names = g_ptr_array_new_with_free_func (g_free);
@@ -451,7 +451,7 @@ _strata_sht_new (const char *path)
   self->str_chunk = g_string_chunk_new (64 * 1024);
   self->str_table = g_new0 (const char **, STRING_MAX_CHUNKS);
   self->cache = g_hash_table_new (NULL, NULL);
-  g_queue_init (&self->lru);
+  self->cached = g_ptr_array_new ();
   g_queue_init (&self->pending);
   return self;
 }
@@ -1293,7 +1293,9 @@ strata_sht_free (StrataSht *self)
       g_free (g->branch);
     }
   g_free (self->groups);
-  g_queue_clear_full (&self->lru, (GDestroyNotify) _strata_sht_node_unref);
+  for (guint i = 0; i < self->cached->len; i++)
+    _strata_sht_node_unref (g_ptr_array_index (self->cached, i));
+  g_ptr_array_unref (self->cached);
   g_hash_table_unref (self->cache);
   g_free (self->cur);
   while (self->pending.length > 0)
@@ -1316,7 +1318,7 @@ strata_sht_free (StrataSht *self)
   g_rw_lock_clear (&self->tree_lock);
   g_mutex_clear (&self->mutex);
   g_mutex_clear (&self->str_lock);
-  g_mutex_clear (&self->cache_lock);
+  g_rw_lock_clear (&self->cache_lock);
   g_cond_clear (&self->not_full);
   g_cond_clear (&self->not_empty);
   g_free (self->part_path);
@@ -1406,9 +1408,9 @@ strata_sht_get_stats (StrataSht      *self,
   stats->depth = _strata_sht_max_depth (self);
   stats->file_bytes = (guint64) self->block_size * (1 + (guint64) self->n_nodes);
   g_rw_lock_reader_unlock (&self->tree_lock);
-  g_mutex_lock (&self->cache_lock);
-  stats->cache_hits = self->cache_hits;
+  g_rw_lock_reader_lock (&self->cache_lock);
+  stats->cache_hits = __atomic_load_n (&self->cache_hits, __ATOMIC_RELAXED);
   stats->cache_misses = self->cache_misses;
   stats->cache_bytes = self->cache_bytes;
-  g_mutex_unlock (&self->cache_lock);
+  g_rw_lock_reader_unlock (&self->cache_lock);
 }
