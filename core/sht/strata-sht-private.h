@@ -490,7 +490,16 @@ _strata_sht_node_run (const ShtNode *node, guint32 quark, ShtRun *run)
 static inline void
 _strata_sht_node_prefetch_run (const ShtNode *node, guint32 quark)
 {
-  __builtin_prefetch (node->runs + _strata_sht_node_table (node, quark - node->own_min));
+  guint k = quark - node->own_min;
+  const guint8 *p = node->runs + _strata_sht_node_table (node, k);
+  const guint8 *end = node->runs + _strata_sht_node_table (node, k + 1);
+
+  /* The whole run (its binary search would otherwise wait for each line
+   * in turn), up to a few lines */
+  for (guint i = 0; i < 4 && p < end; i++, p += 64)
+    __builtin_prefetch (p);
+  if (p < end)
+    __builtin_prefetch (end - 1);
 }
 
 /* Where interval @i of @run ends, from the node's start. */

@@ -826,6 +826,8 @@ typedef struct
    * them all (an interval over many samples would cost one write each). */
   guint32  *missing;
   guint     n_words;
+  guint64   last_sample;  /* the last this walk records (it may share the
+                             query with another, of the samples after) */
   guint32  *wanted;       /* n_words: rows a node reads */
   ShtRun   *runs;         /* n_unique: their runs */
   guint    *run_rows;
@@ -930,7 +932,7 @@ record_slot (Query2D *q, guint u, guint64 s)
 static inline guint64
 record_next (Query2D *q, guint u, guint64 a, gint64 end)
 {
-  guint64 b = sample_floor_from (q, MIN (end, q->t1), a);
+  guint64 b = MIN (sample_floor_from (q, MIN (end, q->t1), a), q->last_sample);
 
   if (q->by_sample)
     {
@@ -1141,26 +1143,62 @@ node_2d (StrataSht *self, const ShtNode *node, Query2D *q,
   return TRUE;
 }
 
+/* Asks for the lines of @node's run table that the rows of @q use, so
+ * that they are on their way while another node is read. */
+static inline void
+prefetch_table (const ShtNode *node, const Query2D *q)
+{
+  guint32 lo, hi;
+  const guint8 *p, *end;
+
+  if (node->block == NULL || node->n_intervals == 0)
+    return;
+  lo = MAX (q->qmin, node->own_min);
+  hi = MIN (q->qmax, node->own_max);
+  if (lo > hi)
+    return;
+  p = node->table + 2 * (gsize) (lo - node->own_min);
+  end = node->table + 2 * (gsize) (hi - node->own_min + 1) + 1;
+  for (; p < end; p += 64)
+    __builtin_prefetch (p);
+  __builtin_prefetch (end);
+}
+
+static gboolean walk_2d_node (StrataSht *self, const ShtGroup *g, Query2D *q, ShtNode *node,
+                              guint64 first, guint64 last, GError **error);
+
 /* The subtree of @seq, whose samples are @first to @last. */
 static gboolean
 walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq,
          guint64 first, guint64 last, GError **error)
 {
   ShtNode *node = get_node (self, g, seq, error);
-  gboolean ok = TRUE;
-  guint64 s = first;
 
   if (node == NULL)
     return FALSE;
+  return walk_2d_node (self, g, q, node, first, last, error);
+}
+
+/* The same for @node, whose reference it takes. */
+static gboolean
+walk_2d_node (StrataSht *self, const ShtGroup *g, Query2D *q, ShtNode *node,
+              guint64 first, guint64 last, GError **error)
+{
+  gboolean ok = TRUE;
+  guint64 s = first;
+  guint visit[256], n_visit = 0;
+  guint64 visit_a[256], visit_b[256];
+  ShtNode *next = NULL;
+
   if (node->block == NULL)
     for (guint i = 0; i < node->n_intervals; i++)
       record (q, &node->intervals[i]);
   else if (!q->by_sample)
     ok = node_2d (self, node, q, first, last, error);
 
-  /* Children are in time order: the samples of each follow those of the
-   * one before. */
-  for (guint i = 0; i < node->n_children && ok && s <= last; i++)
+  /* The children holding samples, in time order: the samples of each
+   * follow those of the one before. */
+  for (guint i = 0; i < node->n_children && ok && s <= last && n_visit < G_N_ELEMENTS (visit); i++)
     {
       const ShtChild *c = &node->children[i];
       gboolean open = c->end == G_MAXINT64;
@@ -1168,7 +1206,7 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq,
 
       if (c->start > q->t1)
         break;
-      a = c->start <= q->t0 ? 0 : sample_ceil_from (q, c->start, s);
+      a = c->start <= sample_time (q, s) ? s : sample_ceil_from (q, c->start, s);
       if (a > last)
         break;
       if (c->end < sample_time (q, a))
@@ -1177,8 +1215,35 @@ walk_2d (StrataSht *self, const ShtGroup *g, Query2D *q, guint32 seq,
       s = b + 1;
       if (!open && (c->max_quark < q->qmin || c->min_quark > q->qmax))
         continue;
-      ok = walk_2d (self, g, q, c->seq, a, MIN (b, last), error);
+      visit[n_visit] = i;
+      visit_a[n_visit] = a;
+      visit_b[n_visit] = MIN (b, last);
+      n_visit++;
     }
+
+  /* Each child is asked for while the one before is read: most are leaves,
+   * seldom in the processor's cache. */
+  for (guint k = 0; k < n_visit && ok; k++)
+    {
+      ShtNode *child = next;
+
+      if (child == NULL)
+        child = get_node (self, g, node->children[visit[k]].seq, error);
+      next = NULL;
+      if (child == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      if (k + 1 < n_visit)
+        {
+          next = get_node (self, g, node->children[visit[k + 1]].seq, NULL);
+          if (next != NULL)
+            prefetch_table (next, q);
+        }
+      ok = walk_2d_node (self, g, q, child, visit_a[k], visit_b[k], error);
+    }
+  g_clear_pointer (&next, _strata_sht_node_unref);
 
   /* By samples, a node's own intervals come after its children's: most
    * samples find theirs in a leaf (an ancestor holds the intervals that
@@ -1254,7 +1319,14 @@ finish_2d (Query2D *q, StrataShtRange *range)
           range->row_start[u] = n;
           for (gsize w = 0; w < q->n_row_words; w++)
             for (guint64 bits = used[w]; bits != 0; bits &= bits - 1)
-              q->slots[n++] = slots[w * 64 + __builtin_ctzll (bits)];
+              {
+                const StrataShtInterval *iv = &slots[w * 64 + __builtin_ctzll (bits)];
+
+                /* Two walks found the interval over their boundary */
+                if (n > range->row_start[u] && q->slots[n - 1].start == iv->start)
+                  continue;
+                q->slots[n++] = *iv;
+              }
           mark_hidden (q->slots + range->row_start[u], n - range->row_start[u], q->t1);
         }
       /* Rows of long intervals would keep memory they do not use. */
@@ -1327,6 +1399,84 @@ expect_dense (StrataSht *self, const Query2D *q)
       _strata_sht_node_unref (node);
     }
   return TRUE;
+}
+
+/* The trees of the groups of the quarks asked for, for samples @first to
+ * @last. */
+static gboolean
+walk_groups (StrataSht *self, Query2D *q, guint64 first, guint64 last, GError **error)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = q->qmin / self->group_size; i <= q->qmax / self->group_size && ok; i++)
+    {
+      guint32 lo = MAX (q->qmin, i * self->group_size);
+      guint32 hi = MIN (q->qmax, (i + 1) * self->group_size - 1);
+      gboolean wanted = FALSE;
+      const ShtGroup *g;
+      guint32 root = 0;
+
+      for (guint32 x = lo; x <= hi && !wanted; x++)
+        wanted = q->rowmap[x - q->qmin] >= 0;
+      g = wanted ? group_tree (self, i, &root) : NULL;
+      if (g != NULL)
+        ok = walk_2d (self, g, q, root, first, last, error);
+    }
+  return ok;
+}
+
+/* A dense query of this many samples or more is split in two halves in
+ * time, walked at once on two processors: over a long range it reads a
+ * leaf or more per sample, and waits for memory most of the time. */
+#define SPLIT_MIN_SAMPLES  1024
+
+typedef struct
+{
+  StrataSht *self;
+  Query2D    q;
+  guint64    first;
+  gboolean   ok;
+  GError    *error;
+} Half;
+
+static gpointer
+half_thread (gpointer data)
+{
+  Half *h = data;
+
+  h->ok = walk_groups (h->self, &h->q, h->first, h->q.n_samples - 1, &h->error);
+  return NULL;
+}
+
+/* tree_lock held for reading (for both walks: the other thread is joined
+ * before it is released), the history closed: a walk writes only the
+ * samples it is given, and the two share no 64-bit word of a row's
+ * bitmaps. The interval over the boundary is found by both; finish_2d()
+ * keeps it once. */
+static gboolean
+walk_split (StrataSht *self, Query2D *q, GError **error)
+{
+  Half h = { self, *q, (q->n_samples / 2) & ~(guint64) 63, TRUE, NULL };
+  g_autofree guint32 *wanted = g_new (guint32, q->n_words);
+  g_autofree ShtRun *runs = g_new (ShtRun, q->n_unique);
+  g_autofree guint *run_rows = g_new (guint, q->n_unique);
+  GThread *thread;
+  gboolean ok;
+
+  h.q.wanted = wanted;
+  h.q.runs = runs;
+  h.q.run_rows = run_rows;
+  thread = g_thread_try_new ("strata-sht-query", half_thread, &h, NULL);
+  if (thread == NULL)
+    return walk_groups (self, q, 0, q->n_samples - 1, error);
+  q->last_sample = h.first - 1;
+  ok = walk_groups (self, q, 0, h.first - 1, error);
+  q->last_sample = q->n_samples - 1;
+  g_thread_join (thread);
+  if (ok && !h.ok)
+    g_propagate_error (error, g_steal_pointer (&h.error));
+  g_clear_error (&h.error);
+  return ok && h.ok;
 }
 
 /**
@@ -1468,21 +1618,12 @@ strata_sht_query_2d (StrataSht      *self,
       g_mutex_unlock (&self->mutex);
     }
 
-  /* The trees of the groups of the quarks asked for. */
-  for (guint i = q.qmin / self->group_size; i <= q.qmax / self->group_size && ok; i++)
-    {
-      guint32 first = MAX (q.qmin, i * self->group_size);
-      guint32 last = MIN (q.qmax, (i + 1) * self->group_size - 1);
-      gboolean wanted = FALSE;
-      const ShtGroup *g;
-      guint32 root = 0;
-
-      for (guint32 x = first; x <= last && !wanted; x++)
-        wanted = rowmap[x - q.qmin] >= 0;
-      g = wanted ? group_tree (self, i, &root) : NULL;
-      if (g != NULL)
-        ok = walk_2d (self, g, &q, root, 0, q.n_samples - 1, error);
-    }
+  q.last_sample = q.n_samples - 1;
+  if (!writing && q.by_sample && q.dense && q.n_samples >= SPLIT_MIN_SAMPLES
+      && g_get_num_processors () > 1)
+    ok = walk_split (self, &q, error);
+  else
+    ok = walk_groups (self, &q, 0, q.n_samples - 1, error);
   g_rw_lock_reader_unlock (&self->tree_lock);
 
   finish_2d (&q, range);
