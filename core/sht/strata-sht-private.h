@@ -151,6 +151,9 @@ typedef struct
 } ShtRun;
 
 #define CHUNK_INTERVALS  4096
+
+/* Attributes in a group at most (FORMAT.md) */
+#define SHT_GROUP_SIZE_MAX  204
 /* A reader sees the string table without a lock: fixed chunks of
  * pointers that never move. */
 #define STRING_CHUNK_BITS  12

@@ -601,9 +601,10 @@ strata_sht_create (const char              *path,
   _strata_sht_quark_add (self, STRATA_SHT_QUARK_INVALID, "");
   ongoing_grow (self, 1);
   self->n_quarks = 1;
-  /* Intervals take 10 bytes or less, and 4 nodes' worth of intervals per
-   * attribute of a group keeps its tree branching (FORMAT.md). */
-  self->group_size = MAX (8, self->block_size / 20);
+  /* Intervals take 10 bytes or less: a group of B / 20 attributes or
+   * fewer keeps its tree branching, and larger blocks branch more rather
+   * than spread a view's rows over more groups (FORMAT.md). */
+  self->group_size = CLAMP (self->block_size / 20, 8, SHT_GROUP_SIZE_MAX);
   self->cur = g_new (Chunk, 1);
   self->cur->n = 0;
 

@@ -134,7 +134,7 @@ typedef struct
 #define STRATA_SHT_QUARK_INVALID  ((guint32) G_MAXUINT32)
 
 /* The defaults; FORMAT.md explains the choice. */
-#define STRATA_SHT_DEFAULT_BLOCK_SIZE    4096
+#define STRATA_SHT_DEFAULT_BLOCK_SIZE    16384
 #define STRATA_SHT_DEFAULT_MAX_CHILDREN  32
 #define STRATA_SHT_DEFAULT_CACHE_BYTES   (64 * 1024 * 1024)
 
