@@ -482,6 +482,45 @@ test_thread_states (Fixture       *f,
   g_assert_cmpuint (n_preempted, >, 10);
 }
 
+/* Each machine's CPU attributes come one after the other, so that a view
+ * of them queries one or two of the SHT's groups of attributes: per CPU,
+ * its folder and Fused (a host), or its folder, State and HostTid (a VM) */
+static void
+test_cpu_attributes_together (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StrataExperimentResult) result = run (f, NULL, &error);
+  StrataSht *sht;
+  guint n_checked = 0;
+
+  g_assert_no_error (error);
+  sht = strata_analysis_get_sht (result->analysis);
+  for (guint i = 0; i < strata_analysis_get_n_machines (result->analysis); i++)
+    {
+      const StrataAnalysisMachine *m = strata_analysis_get_machine (result->analysis, i);
+      gboolean host = m->layer == 0;
+      guint per_cpu = host ? 2 : 3;
+      guint32 lo = G_MAXUINT32, hi = 0;
+
+      for (guint n = 0; n < m->n_cpus; n++)
+        {
+          g_autofree char *path = g_strdup_printf ("Machines/%u/%s/%u/%s", i, host ? "CPUs" : "VCPUs", n,
+                                                   host ? "Fused" : "State");
+          guint32 q = strata_sht_quark_lookup_path (sht, path);
+
+          g_assert_cmpuint (q, !=, STRATA_SHT_QUARK_INVALID);
+          lo = MIN (lo, q);
+          hi = MAX (hi, q);
+        }
+      if (m->n_cpus == 0)
+        continue;
+      g_assert_cmpuint (hi - lo, ==, per_cpu * (m->n_cpus - 1));
+      n_checked++;
+    }
+  g_assert_cmpuint (n_checked, >=, 2);
+}
+
 /* A guest whose clock cannot be related to its host's (tied by hand, no
  * message in common): its events fall outside its vCPUs' entry windows,
  * and the summary counts and says so */
@@ -565,6 +604,8 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/strata/experiment/thread-states", Fixture, "overcommit", fixture_set_up, test_thread_states,
               fixture_tear_down);
+  g_test_add ("/strata/experiment/cpu-attributes-together", Fixture, NULL, fixture_set_up,
+              test_cpu_attributes_together, fixture_tear_down);
   g_test_add_func ("/strata/experiment/outside-windows", test_outside_windows);
   g_test_add_func ("/strata/experiment/nothing", test_nothing);
   return g_test_run ();

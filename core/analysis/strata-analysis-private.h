@@ -24,9 +24,14 @@ G_BEGIN_DECLS
  * <m> is the machine's index (0 the first physical host); <i> a thread's
  * index, given in the order threads are met: a tid reused after its
  * thread died is a new thread.
+ *
+ * Each machine's CPU attributes are created one after the other, before
+ * anything else of the machine: a view of the CPUs then queries one or two
+ * of the SHT's groups of attributes (version 2; version 1 interleaved them
+ * with the idle threads', three groups for 64 CPUs).
  */
 
-#define STRATA_ANALYSIS_VERSION 1
+#define STRATA_ANALYSIS_VERSION 2
 
 /* Fused value of a physical CPU: which machine's code runs there (for
  * the hypervisor's work, the guest it works for), its vCPU, the thread

@@ -1425,6 +1425,29 @@ strata_fusion_new (StrataSht               *sht,
       m->q_machine = strata_sht_quark_get (sht, q_machines, index);
       m->q_cpus = strata_sht_quark_get (sht, m->q_machine, m->plan.layer == 0 ? "CPUs" : "VCPUs");
 
+      /* The attributes of a machine's CPUs first, one after the other (its
+       * other attributes and the idle threads' after): a view's rows of
+       * CPUs are then in one of the SHT's groups of attributes, or two,
+       * rather than spread over several, and a query over a long range
+       * reads a few times fewer nodes. */
+      for (guint n = 0; n < m->plan.n_cpus; n++)
+        {
+          g_autofree char *name = g_strdup_printf ("%u", n);
+          guint32 q = strata_sht_quark_get (sht, m->q_cpus, name);
+
+          if (m->plan.layer == 0)
+            strata_sht_quark_get (sht, q, "Fused");
+          else
+            {
+              strata_sht_quark_get (sht, q, "State");
+              strata_sht_quark_get (sht, q, "HostTid");
+            }
+        }
+    }
+  for (guint i = 0; i < self->n_machines; i++)
+    {
+      FMachine *m = &self->machines[i];
+
       set_machine_attribute (self, m, "Name", STRATA_SHT_STRING_ID (strata_sht_intern (sht, m->plan.name)));
       set_machine_attribute (self, m, "Hostname", STRATA_SHT_STRING_ID (strata_sht_intern (sht, m->plan.hostname)));
       set_machine_attribute (self, m, "Kind", STRATA_SHT_INT32 (m->plan.kind));
