@@ -99,6 +99,23 @@ typedef struct
   GArray *rects;        /* cairo_rectangle_t */
 } Bucket;
 
+/* Source over in premultiplied ARGB, a color at an alpha */
+typedef struct
+{
+  guint32 a, ia;
+  guint32 opaque;
+  guint32 src_rb, src_ag;
+} Blend;
+
+/* A run of bins of one color and shape */
+typedef struct
+{
+  guint   x0, x1;
+  guint32 color;
+  double  alpha;
+  Shape   shape;
+} Run;
+
 struct _StrataRenderPainter
 {
   gatomicrefcount       ref_count;
@@ -637,22 +654,51 @@ raster_end (Raster *r)
   cairo_surface_mark_dirty (r->surface);
 }
 
-/* @rects in @color at @alpha over what is there (premultiplied ARGB) */
+static void
+blend_init (Blend   *bl,
+            guint32  color,
+            double   alpha)
+{
+  bl->a = (guint32) lround (CLAMP (alpha, 0, 1) * 255);
+  bl->ia = 255 - bl->a;
+  bl->opaque = 0xff000000u | color;
+  /* Two channels at a time (blue and red, green and alpha), each product
+   * in 16 bits; (x + 128 + (x + 128) / 256) / 256 is x / 255 rounded */
+  bl->src_rb = ((color >> 16) & 0xff) * bl->a << 16 | (color & 0xff) * bl->a;
+  bl->src_ag = 255 * bl->a << 16 | ((color >> 8) & 0xff) * bl->a;
+}
+
+static inline void
+blend_span (const Blend *bl,
+            guint32     *px,
+            int          n)
+{
+  if (bl->a == 255)
+    for (int x = 0; x < n; x++)
+      px[x] = bl->opaque;
+  else
+    for (int x = 0; x < n; x++)
+      {
+        guint32 d = px[x];
+        guint32 rb = (d & 0x00ff00ffu) * bl->ia + bl->src_rb + 0x00800080u;
+        guint32 ag = ((d >> 8) & 0x00ff00ffu) * bl->ia + bl->src_ag + 0x00800080u;
+
+        rb = ((rb + ((rb >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
+        ag = ((ag + ((ag >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
+        px[x] = rb | ag << 8;
+      }
+}
+
+/* @rects in @color at @alpha over what is there */
 static void
 raster_fill (Raster  *r,
              GArray  *rects,
              guint32  color,
              double   alpha)
 {
-  guint32 a = (guint32) lround (CLAMP (alpha, 0, 1) * 255);
-  guint32 ia = 255 - a;
-  guint32 opaque = 0xff000000u | color;
-  /* Source over, two channels at a time (blue and red, green and alpha),
-   * each product in 16 bits; (x + 128 + (x + 128) / 256) / 256 is x / 255
-   * rounded */
-  guint32 src_rb = ((color >> 16) & 0xff) * a << 16 | (color & 0xff) * a;
-  guint32 src_ag = 255 * a << 16 | ((color >> 8) & 0xff) * a;
+  Blend bl;
 
+  blend_init (&bl, color, alpha);
   for (guint i = 0; i < rects->len; i++)
     {
       const cairo_rectangle_t *rc = &g_array_index (rects, cairo_rectangle_t, i);
@@ -662,75 +708,83 @@ raster_fill (Raster  *r,
       int x1 = MIN ((int) (rc->x + rc->width) + r->dx, r->x1);
       int y1 = MIN ((int) (rc->y + rc->height) + r->dy, r->y1);
 
-      for (int y = y0; y < y1; y++)
-        {
-          guint32 *px = r->data + (gsize) y * (gsize) r->stride;
-
-          if (a == 255)
-            for (int x = x0; x < x1; x++)
-              px[x] = opaque;
-          else
-            for (int x = x0; x < x1; x++)
-              {
-                guint32 d = px[x];
-                guint32 rb = (d & 0x00ff00ffu) * ia + src_rb + 0x00800080u;
-                guint32 ag = ((d >> 8) & 0x00ff00ffu) * ia + src_ag + 0x00800080u;
-
-                rb = ((rb + ((rb >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
-                ag = ((ag + ((ag >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
-                px[x] = rb | ag << 8;
-              }
-        }
+      for (int y = y0; y < y1 && x0 < x1; y++)
+        blend_span (&bl, r->data + (gsize) y * (gsize) r->stride + x0, x1 - x0);
     }
 }
 
-/* One row's bins, as runs of one color into the buckets */
+/* The run of @bins starting at or after @x; FALSE past the last */
+static gboolean
+next_run (StrataRenderPainter      *self,
+          const StrataRenderRow    *row,
+          const StrataTimeGraphBin *bins,
+          guint                     width,
+          guint                     x,
+          Run                      *run)
+{
+  const StrataTimeGraphBin *b;
+  guint end;
+
+  while (x < width && bins[x].state == STRATA_TIME_GRAPH_BIN_EMPTY)
+    x++;
+  if (x >= width)
+    return FALSE;
+  b = &bins[x];
+  run->color = color_of (self, row->kind, b->state, b->machine, &run->shape);
+  run->alpha = (b->flags & STRATA_TIME_GRAPH_BIN_PARTIAL) ? 0.5 : 1.0;
+  for (end = x + 1;
+       end < width && bins[end].state == b->state
+       && ((bins[end].flags ^ b->flags) & STRATA_TIME_GRAPH_BIN_PARTIAL) == 0
+       && (bins[end].machine == b->machine || self->style.color_by == STRATA_RENDER_COLOR_BY_STATE
+           || row->kind != STRATA_RENDER_ROW_PCPU);
+       end++)
+    ;
+  run->x0 = x;
+  run->x1 = end;
+  return TRUE;
+}
+
+/* Where a run of @shape lies in a row at @y: [*top, *top + *height) */
 static void
-collect_row (StrataRenderPainter      *self,
-             const StrataRenderRow    *row,
-             const StrataTimeGraphBin *bins,
-             guint                     width,
-             double                    y)
+run_rows (StrataRenderPainter *self,
+          Shape                shape,
+          double               y,
+          double              *top,
+          double              *height)
 {
   double h = self->style.row_height;
-  double bar_y = y + BAR_INSET, bar_h = h - 2 * BAR_INSET;
+  double bar_h = h - 2 * BAR_INSET;
   double thin_h = MAX (2, floor (bar_h / 4));
-  guint x = 0;
 
-  while (x < width)
+  if (shape == SHAPE_THIN)
     {
-      const StrataTimeGraphBin *b = &bins[x];
-      guint end = x + 1;
-      guint32 color;
-      Shape shape;
-      double alpha;
-
-      if (b->state == STRATA_TIME_GRAPH_BIN_EMPTY)
-        {
-          while (end < width && bins[end].state == STRATA_TIME_GRAPH_BIN_EMPTY)
-            end++;
-          x = end;
-          continue;
-        }
-      color = color_of (self, row->kind, b->state, b->machine, &shape);
-      alpha = (b->flags & STRATA_TIME_GRAPH_BIN_PARTIAL) ? 0.5 : 1.0;
-      while (end < width && bins[end].state == b->state
-             && ((bins[end].flags ^ b->flags) & STRATA_TIME_GRAPH_BIN_PARTIAL) == 0
-             && (bins[end].machine == b->machine || self->style.color_by == STRATA_RENDER_COLOR_BY_STATE
-                 || row->kind != STRATA_RENDER_ROW_PCPU))
-        end++;
-      if (shape == SHAPE_THIN)
-        add_rect (bucket_for (self, color, alpha, shape), x, y + floor ((h - thin_h) / 2), end - x, thin_h);
-      else if (shape == SHAPE_LINE)
-        add_rect (bucket_for (self, color, alpha, shape), x, y + floor (h / 2), end - x, 1);
-      else
-        add_rect (bucket_for (self, color, alpha, shape), x, bar_y, end - x, bar_h);
-      x = end;
+      *top = y + floor ((h - thin_h) / 2);
+      *height = thin_h;
     }
+  else if (shape == SHAPE_LINE)
+    {
+      *top = y + floor (h / 2);
+      *height = 1;
+    }
+  else
+    {
+      *top = y + BAR_INSET;
+      *height = bar_h;
+    }
+}
 
-  /* Where shorter states were skipped: plain over a state, faint where
-   * a filtered row shows nothing (they may not be the filter's) */
-  for (x = 0; x < width;)
+/* Where shorter states were skipped: plain over a state, faint where a
+ * filtered row shows nothing (they may not be the filter's) */
+static void
+collect_strips (StrataRenderPainter      *self,
+                const StrataTimeGraphBin *bins,
+                guint                     width,
+                double                    y)
+{
+  double h = self->style.row_height;
+  double bar_bottom = y + h - BAR_INSET;
+
+  for (guint x = 0; x < width;)
     {
       gboolean empty = bins[x].state == STRATA_TIME_GRAPH_BIN_EMPTY;
       guint end;
@@ -745,8 +799,84 @@ collect_row (StrataRenderPainter      *self,
            && (bins[end].state == STRATA_TIME_GRAPH_BIN_EMPTY) == empty;
            end++)
         ;
-      add_rect (empty ? self->faint_strips : self->strips, x, bar_y + bar_h - HIDDEN_STRIP, end - x, HIDDEN_STRIP);
+      add_rect (empty ? self->faint_strips : self->strips, x, bar_bottom - HIDDEN_STRIP, end - x, HIDDEN_STRIP);
       x = end;
+    }
+}
+
+/* One row's bins, as runs of one color into the buckets */
+static void
+collect_row (StrataRenderPainter      *self,
+             const StrataRenderRow    *row,
+             const StrataTimeGraphBin *bins,
+             guint                     width,
+             double                    y)
+{
+  Run run;
+
+  for (guint x = 0; next_run (self, row, bins, width, x, &run); x = run.x1)
+    {
+      double top, height;
+
+      run_rows (self, run.shape, y, &top, &height);
+      add_rect (bucket_for (self, run.color, run.alpha, run.shape), run.x0, top, run.x1 - run.x0, height);
+    }
+}
+
+/* One row's runs straight into the pixels, but for the hatched ones
+ * (into their bucket, for cairo): the same as raster_fill() of their rectangles, a row
+ * at a time rather than a color at a time. Over a long range a run is a
+ * pixel wide: painting each color over the whole picture in turn, a frame
+ * went through the picture's pixels once per color, from memory. */
+static void
+raster_row (StrataRenderPainter      *self,
+            Raster                   *r,
+            const StrataRenderRow    *row,
+            const StrataTimeGraphBin *bins,
+            guint                     width,
+            double                    y)
+{
+  int shape_y0[SHAPE_HATCH], shape_y1[SHAPE_HATCH];
+  Run run;
+
+  for (Shape shape = SHAPE_FULL; shape < SHAPE_HATCH; shape++)
+    {
+      double top, height;
+
+      run_rows (self, shape, y, &top, &height);
+      shape_y0[shape] = MAX ((int) top + r->dy, r->y0);
+      shape_y1[shape] = MIN ((int) (top + height) + r->dy, r->y1);
+    }
+  for (guint x = 0; next_run (self, row, bins, width, x, &run); x = run.x1)
+    {
+      int x0, x1, y0, y1;
+      Blend bl;
+
+      if (run.shape == SHAPE_HATCH)
+        {
+          double top, height;
+
+          run_rows (self, run.shape, y, &top, &height);
+          add_rect (bucket_for (self, run.color, run.alpha, run.shape), run.x0, top, run.x1 - run.x0, height);
+          continue;
+        }
+      x0 = MAX ((int) run.x0 + r->dx, r->x0);
+      x1 = MIN ((int) run.x1 + r->dx, r->x1);
+      y0 = shape_y0[run.shape];
+      y1 = shape_y1[run.shape];
+      if (x0 >= x1 || y0 >= y1)
+        continue;
+      blend_init (&bl, run.color, run.alpha);
+      if (bl.a == 255 && x1 - x0 == 1)
+        {
+          guint32 *px = r->data + (gsize) y0 * (gsize) r->stride + x0;
+
+          for (int yy = y0; yy < y1; yy++, px += r->stride)
+            *px = bl.opaque;
+        }
+      else
+        for (int yy = y0; yy < y1; yy++)
+          blend_span (&bl, r->data + (gsize) yy * (gsize) r->stride + x0, x1 - x0);
     }
 }
 
@@ -872,39 +1002,41 @@ strata_render_painter_paint_rows (StrataRenderPainter *self,
   cairo_fill (cr);
   paint_grid (self, cr, model, n * h);
 
+  /* Rows on whole pixels only: cairo would antialias the others */
+  raster = h == floor (h) && raster_begin (cr, &r);
   reset_buckets (self);
   for (guint p = first; p < first + n; p++)
     {
       const StrataTimeGraphBin *bins = strata_time_graph_get_bins (model, p);
       const StrataRenderRow *row = strata_time_graph_get_row (model, p);
 
-      if (bins != NULL && row->kind != STRATA_RENDER_ROW_HEADING)
-        collect_row (self, row, bins, width, (p - first) * h);
-    }
-  /* The hatch through cairo, first: nothing else overlaps it */
-  for (guint i = 0; i < self->buckets->len; i++)
-    {
-      Bucket *b = &g_array_index (self->buckets, Bucket, i);
-
-      if (b->rects->len > 0 && b->shape == SHAPE_HATCH)
-        fill_hatched (self, cr, b->rects);
-    }
-  /* Rows on whole pixels only: cairo would antialias the others */
-  raster = h == floor (h) && raster_begin (cr, &r);
-  for (guint i = 0; i < self->buckets->len; i++)
-    {
-      Bucket *b = &g_array_index (self->buckets, Bucket, i);
-
-      if (b->rects->len == 0 || b->shape == SHAPE_HATCH)
+      if (bins == NULL || row->kind == STRATA_RENDER_ROW_HEADING)
         continue;
       if (raster)
-        raster_fill (&r, b->rects, b->rgb, b->alpha);
+        raster_row (self, &r, row, bins, width, (p - first) * h);
+      else
+        collect_row (self, row, bins, width, (p - first) * h);
+      collect_strips (self, bins, width, (p - first) * h);
+    }
+  if (raster)
+    raster_end (&r);
+  /* The hatch through cairo: nothing overlaps it but the strips */
+  for (guint i = 0; i < self->buckets->len; i++)
+    {
+      Bucket *b = &g_array_index (self->buckets, Bucket, i);
+
+      if (b->rects->len == 0)
+        continue;
+      if (b->shape == SHAPE_HATCH)
+        fill_hatched (self, cr, b->rects);
       else
         {
           set_color (cr, b->rgb, b->alpha);
           fill_rects (cr, b->rects);
         }
     }
+  if (raster)
+    cairo_surface_flush (r.surface);
   strip_color = self->style.dark ? 0xffffff : 0x000000;
   strip_alpha = self->style.dark ? 0.55 : 0.45;
   if (raster)
