@@ -659,7 +659,9 @@ blend_init (Blend   *bl,
             guint32  color,
             double   alpha)
 {
-  bl->a = (guint32) lround (CLAMP (alpha, 0, 1) * 255);
+  /* lround() for what is not negative, without its call: this is done
+   * for each run */
+  bl->a = (guint32) (CLAMP (alpha, 0, 1) * 255 + 0.5);
   bl->ia = 255 - bl->a;
   bl->opaque = 0xff000000u | color;
   /* Two channels at a time (blue and red, green and alpha), each product
