@@ -1664,6 +1664,60 @@ test_range (Fixture       *fixture,
   check_hand_2d (sht, TRUE);
 }
 
+static guint64
+misses_of_whole_query (StrataSht *sht,
+                       guint32   *quarks,
+                       guint      n)
+{
+  g_autoptr(GError) error = NULL;
+  StrataShtStats before, after;
+  StrataShtRange *range;
+
+  strata_sht_get_stats (sht, &before);
+  range = strata_sht_query_2d (sht, quarks, n, strata_sht_get_start_time (sht),
+                               strata_sht_get_end_time (sht), 100, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (range);
+  strata_sht_range_free (range);
+  strata_sht_get_stats (sht, &after);
+  return after.cache_misses - before.cache_misses;
+}
+
+/* A history written with a small cache, then given a larger one (as an
+ * analysis is before it is shown), keeps a whole-range query's nodes: the
+ * same query again reads nothing more from the file; with the small one it
+ * reads them again. */
+static void
+test_cache_budget (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  StrataShtOptions options = { .block_size = 1024, .max_children = 4, .cache_bytes = 8 * 1024 };
+  g_autoptr(StrataSht) sht = create_history (fixture->path, 0, &options);
+  guint32 quarks[8];
+  guint64 first, again;
+
+  for (guint i = 0; i < G_N_ELEMENTS (quarks); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("cpu%u", i);
+      quarks[i] = strata_sht_quark_get_path (sht, name);
+    }
+  for (gint64 t = 1; t < 100000; t++)
+    strata_sht_modify (sht, quarks[t % G_N_ELEMENTS (quarks)], t, STRATA_SHT_INT32 ((int) (t % 7)));
+  close_history (sht, 100000);
+
+  first = misses_of_whole_query (sht, quarks, G_N_ELEMENTS (quarks));
+  again = misses_of_whole_query (sht, quarks, G_N_ELEMENTS (quarks));
+  g_test_message ("8 KiB: %" G_GUINT64_FORMAT " then %" G_GUINT64_FORMAT " nodes read", first, again);
+  g_assert_cmpuint (again, >, 100);
+
+  strata_sht_set_cache_bytes (sht, 64 * 1024 * 1024);
+  first = misses_of_whole_query (sht, quarks, G_N_ELEMENTS (quarks));
+  again = misses_of_whole_query (sht, quarks, G_N_ELEMENTS (quarks));
+  g_test_message ("64 MiB: %" G_GUINT64_FORMAT " then %" G_GUINT64_FORMAT " nodes read", first, again);
+  g_assert_cmpuint (again, ==, 0);
+}
+
+/* Random histories */
 /* Random histories */
 
 typedef struct
@@ -2842,6 +2896,7 @@ main (int   argc,
   ADD ("empty", test_empty);
   ADD ("errors", test_errors);
   ADD ("range", test_range);
+  ADD ("cache-budget", test_cache_budget);
 #undef ADD
   g_test_add_func ("/strata/sht/value-equal", test_value_equal);
   g_test_add_func ("/strata/sht/crc32c", test_crc32c);

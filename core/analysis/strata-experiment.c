@@ -555,6 +555,9 @@ strata_experiment_run (const char * const            *paths,
   strata_fusion_finish (fusion, end);
   if (!strata_sht_close (sht, end, error))
     goto out;
+  /* What is shown next reads a screen of nodes: about 40 MiB for a whole
+   * history (core/sht/FORMAT.md) */
+  strata_sht_set_cache_bytes (sht, 0);
   strata_sht_get_stats (sht, &sht_stats);
   t_done = g_get_monotonic_time ();
 

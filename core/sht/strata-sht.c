@@ -1392,6 +1392,26 @@ strata_sht_get_analysis_version (StrataSht *self)
   return self->analysis_version;
 }
 
+/**
+ * strata_sht_set_cache_bytes:
+ * @self: a #StrataSht
+ * @cache_bytes: memory for cached nodes (0: %STRATA_SHT_DEFAULT_CACHE_BYTES)
+ *
+ * Changes the node cache's budget: a history written with a small cache,
+ * then shown, wants the cache of one opened to be shown. Nodes over a
+ * smaller budget go as the next ones are read.
+ */
+void
+strata_sht_set_cache_bytes (StrataSht *self,
+                            gsize      cache_bytes)
+{
+  g_return_if_fail (self != NULL);
+
+  g_rw_lock_writer_lock (&self->cache_lock);
+  self->cache_budget = cache_bytes > 0 ? cache_bytes : STRATA_SHT_DEFAULT_CACHE_BYTES;
+  g_rw_lock_writer_unlock (&self->cache_lock);
+}
+
 void
 strata_sht_get_stats (StrataSht      *self,
                       StrataShtStats *stats)

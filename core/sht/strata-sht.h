@@ -197,6 +197,8 @@ gboolean       strata_sht_is_finished    (StrataSht               *self);
 gint64         strata_sht_get_start_time (StrataSht               *self);
 gint64         strata_sht_get_end_time   (StrataSht               *self);
 guint32        strata_sht_get_analysis_version (StrataSht         *self);
+void           strata_sht_set_cache_bytes (StrataSht              *self,
+                                          gsize                    cache_bytes);
 void           strata_sht_get_stats      (StrataSht               *self,
                                           StrataShtStats          *stats);
 
