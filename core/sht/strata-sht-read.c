@@ -1567,6 +1567,7 @@ strata_sht_query_2d (StrataSht      *self,
   q.t1 = t1;
   q.res = (guint64) resolution;
   q.n_samples = ((guint64) t1 - (guint64) t0) / q.res + 1;
+  q.last_sample = q.n_samples - 1;
   q.by_sample = q.n_samples <= SLOTS_MAX / q.n_unique;
   if (q.by_sample)
     {
@@ -1618,7 +1619,6 @@ strata_sht_query_2d (StrataSht      *self,
       g_mutex_unlock (&self->mutex);
     }
 
-  q.last_sample = q.n_samples - 1;
   if (!writing && q.by_sample && q.dense && q.n_samples >= SPLIT_MIN_SAMPLES
       && g_get_num_processors () > 1)
     ok = walk_split (self, &q, error);
