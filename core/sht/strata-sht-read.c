@@ -37,7 +37,9 @@ cache_insert_locked (StrataSht *self, ShtNode *node)
 
   if (g_hash_table_contains (self->cache, GUINT_TO_POINTER (node->seq)))
     return;
-  g_atomic_int_set (&node->last_use, g_atomic_int_add (&self->cache_clock, 1) + 1);
+  /* Unsigned: the stamps wrap after 2^32 nodes read (the order then
+   * breaks once, harmlessly) */
+  g_atomic_int_set (&node->last_use, (gint) ((guint) g_atomic_int_add (&self->cache_clock, 1) + 1u));
   g_ptr_array_add (self->cached, _strata_sht_node_ref (node));
   g_hash_table_insert (self->cache, GUINT_TO_POINTER (node->seq), node);
   self->cache_bytes += _strata_sht_node_mem_size (node);
@@ -1198,7 +1200,7 @@ walk_2d_node (StrataSht *self, const ShtGroup *g, Query2D *q, ShtNode *node,
 
   /* The children holding samples, in time order: the samples of each
    * follow those of the one before. */
-  for (guint i = 0; i < node->n_children && ok && s <= last && n_visit < G_N_ELEMENTS (visit); i++)
+  for (guint i = 0; i < node->n_children && ok && s <= last; i++)
     {
       const ShtChild *c = &node->children[i];
       gboolean open = c->end == G_MAXINT64;
@@ -1215,6 +1217,15 @@ walk_2d_node (StrataSht *self, const ShtGroup *g, Query2D *q, ShtNode *node,
       s = b + 1;
       if (!open && (c->max_quark < q->qmin || c->min_quark > q->qmax))
         continue;
+      if (n_visit == G_N_ELEMENTS (visit))
+        {
+          /* More children than a file may give a node */
+          g_set_error (error, STRATA_SHT_ERROR, STRATA_SHT_ERROR_CORRUPT,
+                       "State history %s is damaged: node %u has more than %u children",
+                       self->path, node->seq, (guint) G_N_ELEMENTS (visit));
+          ok = FALSE;
+          break;
+        }
       visit[n_visit] = i;
       visit_a[n_visit] = a;
       visit_b[n_visit] = MIN (b, last);
